@@ -1,0 +1,68 @@
+"""The JSON API at /api/v1/: one NinjaAPI, a router per app, OpenAPI at /api/v1/openapi.json.
+
+Machine clients authenticate with ``Authorization: Bearer <token>``; the browser uses its session
+(with CSRF). Refusals by the policy become 403 with the verb that was missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import APIKeyCookie, HttpBearer
+
+from observatory.access.policy import PermissionDenied
+from observatory.access.services import authenticate_token
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = authenticate_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session, CSRF-checked like any form post."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+
+AUTH = [BearerToken(), SessionAuth()]
+
+api = NinjaAPI(
+    title="Drug Observatory API",
+    version="1",
+    description=(
+        "Reporting, analysis and open data for international cooperation against the world drug problem. "
+        "Authenticate with a bearer token (issued on your profile page) or your browser session."
+    ),
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": "forbidden", "verb": error.verb}, status=403)
+
+
+def register_routers() -> None:
+    from observatory.access.api import router as access_router
+    from observatory.jobs.api import router as jobs_router
+    from observatory.reference.api import router as reference_router
+
+    api.add_router("/reference/", reference_router)
+    api.add_router("/access/", access_router)
+    api.add_router("/jobs/", jobs_router)
+
+
+register_routers()

@@ -1,0 +1,92 @@
+"""Background jobs run in the real database worker and report progress; the CLI and demo set-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from observatory.access.models import Assignment, User
+from observatory.cli import resolve_command
+from observatory.jobs.models import Job
+from observatory.jobs.services import start_job
+from observatory.jobs.tasks import verify_audit_trail
+from tests.factories import make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_job_runs_in_the_worker_and_reports_progress(transactional_reference: None) -> None:
+    """Given an audit verification job, when the database worker runs, then the job has succeeded and
+    its progress equals the rows checked; running the same task again changes nothing."""
+    user = make_user("reviewer")
+    job = start_job(user, "audit.verify", "Verify the audit trail", verify_audit_trail, {})
+    call_command("worker", batch=True)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.result is not None
+    assert job.result["ok"] is True
+    assert job.done == job.result["rows_checked"] == job.total
+    assert job.percent == 100
+    finished_at = job.finished_at
+    verify_audit_trail.call(str(job.pk))
+    job.refresh_from_db()
+    assert job.finished_at == finished_at
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["observatory", "import", "seizure-cases", "x.csv"],
+            ["observatory", "import_seizure_cases", "x.csv"],
+        ),
+        (["observatory", "audit", "verify"], ["observatory", "audit_verify"]),
+        (["observatory", "load-reference"], ["observatory", "load_reference"]),
+        (["observatory", "migrate", "--check"], ["observatory", "migrate", "--check"]),
+    ],
+)
+def test_cli_maps_two_word_operations_to_commands(argv: list[str], expected: list[str]) -> None:
+    if expected[1] == "import_seizure_cases":
+        pytest.importorskip("observatory.seizures.management.commands.import_seizure_cases")
+    assert resolve_command(argv) == expected
+
+
+@pytest.mark.usefixtures("reference")
+def test_demo_setup_is_idempotent(tmp_path: Path, settings: object) -> None:
+    """Running the demo set-up twice leaves one user per demo role and the same passwords."""
+    setattr(settings, "VAR_DIR", tmp_path)  # noqa: B010 - pytest-django settings fixture
+    call_command("setup_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    first = json.loads((tmp_path / "demo_logins.json").read_text())
+    users, assignments = User.objects.count(), Assignment.objects.count()
+    call_command("setup_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert json.loads((tmp_path / "demo_logins.json").read_text()) == first
+    assert (User.objects.count(), Assignment.objects.count()) == (users, assignments)
+    assert User.objects.get(username="reviewer").check_password(first["reviewer"])
+
+
+def test_production_settings_pass_the_deploy_checklist(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "OBSERVATORY_ENV": "production",
+        "DJANGO_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
+        "DJANGO_ALLOWED_HOSTS": "observatory.example.org",
+        "OBSERVATORY_VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "observatory.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
