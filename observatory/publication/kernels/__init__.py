@@ -1,0 +1,1 @@
+"""Pure export kernels for publication: statistical annex workbooks and spreadsheet-safe CSV."""
