@@ -6,6 +6,8 @@ Machine clients authenticate with ``Authorization: Bearer <token>``; the browser
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -56,13 +58,13 @@ def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResp
 
 
 def register_routers() -> None:
-    from observatory.access.api import router as access_router
-    from observatory.jobs.api import router as jobs_router
-    from observatory.reference.api import router as reference_router
+    """Mount the router of every app that has an ``api`` module at /api/v1/<app>/."""
+    from django.conf import settings
 
-    api.add_router("/reference/", reference_router)
-    api.add_router("/access/", access_router)
-    api.add_router("/jobs/", jobs_router)
+    for app in ("reference", "access", "jobs", *settings.DOMAIN_APPS):
+        if importlib.util.find_spec(f"observatory.{app}.api") is not None:
+            module = importlib.import_module(f"observatory.{app}.api")
+            api.add_router(f"/{app}/", module.router)
 
 
 register_routers()

@@ -46,6 +46,9 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
+# The domain apps of DESIGN.md; each mounts its pages at /<app>/ and its API router at /api/v1/<app>/.
+DOMAIN_APPS = ("reporting", "seizures", "analysis", "earlywarning", "precursors", "publication")
+
 INSTALLED_APPS = [
     "observatory.access.admin_site.ObservatoryAdminConfig",
     "django.contrib.auth",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "observatory.access",
     "observatory.jobs",
     "observatory.ops",
+    *[f"observatory.{app}" for app in DOMAIN_APPS],
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,14 @@
+"""URL map. Each domain app that has a ``urls`` module is mounted at /<app>/ (its pages) — apps plug in
+without editing this file."""
+
+import importlib.util
+
 from django.contrib import admin
 from django.urls import include, path
 
 from observatory import views
 from observatory.api import api
+from observatory.settings import DOMAIN_APPS
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,3 +18,7 @@ urlpatterns = [
     path("", include("observatory.access.urls")),
     path("jobs/", include("observatory.jobs.urls")),
 ]
+
+for app in DOMAIN_APPS:
+    if importlib.util.find_spec(f"observatory.{app}.urls") is not None:
+        urlpatterns.append(path(f"{app}/", include(f"observatory.{app}.urls")))

@@ -53,8 +53,6 @@ def test_job_runs_in_the_worker_and_reports_progress(transactional_reference: No
     ],
 )
 def test_cli_maps_two_word_operations_to_commands(argv: list[str], expected: list[str]) -> None:
-    if expected[1] == "import_seizure_cases":
-        pytest.importorskip("observatory.seizures.management.commands.import_seizure_cases")
     assert resolve_command(argv) == expected
 
 

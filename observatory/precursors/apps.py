@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class PrecursorsConfig(AppConfig):
+    name = "observatory.precursors"
