@@ -1,0 +1,1 @@
+"""Pure computation kernels for precursor control (no Django): notification workflow and patterns."""
