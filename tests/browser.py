@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
+# Screenshots land here for a person to look at (make test keeps them under var/).
+SCREENSHOTS = Path(os.environ.get("OBSERVATORY_SCREENSHOTS", "/tmp/screenshots"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -28,6 +30,7 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
         pytest.fail("Debian's chromium is not installed (make test installs it)")
     # Playwright's sync API refuses to run inside an event loop; Django's async-unsafe check must allow it.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.browser import browser_page
+from tests.browser import SCREENSHOTS, browser_page
 from tests.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,11 +16,11 @@ def test_sign_in_shows_the_dashboard(
     user = make_user("focal_point", country="COL")
     with browser_page() as page:
         page.goto(f"{live_server}/")
-        page.get_by_role("link", name="Sign in").click()
+        page.get_by_role("banner").get_by_role("link", name="Sign in").click()
         page.get_by_label("User name").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{live_server}/dashboard/")
         assert page.get_by_role("heading", name=f"Welcome, {user.username}").is_visible()
         assert page.get_by_text("National focal point / data provider").is_visible()
-        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "foundation-dashboard.png"), full_page=True)
