@@ -116,3 +116,10 @@ def test_mass_units_convert_by_si_ratio_and_counts_have_no_factor_unless_listed(
     assert gram is not None
     assert gram.kg_per_unit == 0.001
     assert queries.conversion_factor("cannabis.cannabis-plants.cannabis-plants", "plant", None, 2023) is None
+
+
+def test_tablets_of_methamphetamine_have_a_factor_and_its_version_is_recorded() -> None:
+    factor = queries.conversion_factor("ats.methamphetamine.yaba", "tablet", None, 2023)
+    assert factor is not None
+    assert (factor.kg_per_unit, factor.version) == (0.0001, "2025.1")
+    assert queries.conversion_factor("hallucinogens.lsd.lysergic-acid-diethylamide-lsd", "tablet", None, 2023) is None
