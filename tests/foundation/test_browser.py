@@ -10,9 +10,7 @@ from tests.factories import PASSWORD, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_sign_in_shows_the_dashboard(
-    live_server: object, transactional_reference: None, tmp_path: Path
-) -> None:
+def test_sign_in_shows_the_dashboard(live_server: object, transactional_reference: None) -> None:
     user = make_user("focal_point", country="COL")
     with browser_page() as page:
         page.goto(f"{live_server}/")
