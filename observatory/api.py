@@ -65,6 +65,9 @@ def register_routers() -> None:
         if importlib.util.find_spec(f"observatory.{app}.api") is not None:
             module = importlib.import_module(f"observatory.{app}.api")
             api.add_router(f"/{app}/", module.router)
+            # Open data lives at /api/v1/public/… whichever app serves it.
+            if hasattr(module, "public_router"):
+                api.add_router("/public/", module.public_router)
 
 
 register_routers()

@@ -11,6 +11,15 @@ from observatory.jobs.queries import queue_health
 from observatory.reference.models import ControlledSubstance, Country
 
 
+def site_home(request: HttpRequest) -> HttpResponse:
+    """The public portal's home page when the publication app provides one, else the basic welcome."""
+    try:
+        from observatory.publication.views import portal_home  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return home(request)
+    return portal_home(request)  # type: ignore[no-any-return,unused-ignore]
+
+
 def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
