@@ -122,4 +122,7 @@ def test_tablets_of_methamphetamine_have_a_factor_and_its_version_is_recorded() 
     factor = queries.conversion_factor("ats.methamphetamine.yaba", "tablet", None, 2023)
     assert factor is not None
     assert (factor.kg_per_unit, factor.version) == (0.0001, "2025.1")
-    assert queries.conversion_factor("hallucinogens.lsd.lysergic-acid-diethylamide-lsd", "tablet", None, 2023) is None
+    assert (
+        queries.conversion_factor("hallucinogens.lsd.lysergic-acid-diethylamide-lsd", "tablet", None, 2023)
+        is None
+    )
