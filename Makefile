@@ -23,7 +23,7 @@ lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
 typecheck: setup
-	.venv/bin/mypy observatory tests benchmarks
+	.venv/bin/mypy observatory tests $$(find benchmarks -name "*.py")
 
 benchmarks: setup
 	for script in benchmarks/*.py; do .venv/bin/python $$script || exit 1; done

@@ -8,7 +8,7 @@ source scripts/services.sh
 ensure_debian_packages
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy observatory tests benchmarks
+.venv/bin/mypy observatory tests $(find benchmarks -name "*.py" 2>/dev/null)
 
 start_private_postgres
 trap stop_private_postgres EXIT
