@@ -43,10 +43,7 @@ def test_job_runs_in_the_worker_and_reports_progress(transactional_reference: No
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (
-            ["observatory", "import", "seizure-cases", "x.csv"],
-            ["observatory", "import_seizure_cases", "x.csv"],
-        ),
+        (["observatory", "setup-demo"], ["observatory", "setup_demo"]),
         (["observatory", "audit", "verify"], ["observatory", "audit_verify"]),
         (["observatory", "load-reference"], ["observatory", "load_reference"]),
         (["observatory", "migrate", "--check"], ["observatory", "migrate", "--check"]),

@@ -2,7 +2,6 @@
 
 import random
 import re
-import time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -157,13 +156,10 @@ def synthetic_year(n_notifications=30_000, n_countries=145, seed=7):
     return mentions
 
 
-def test_company_shopping_over_30000_notifications_runs_well_under_ten_seconds():
+def test_company_shopping_over_a_synthetic_year_finds_only_true_repeats():
+    """Speed is measured in benchmarks/precursors.py; here, correctness on a year's volume."""
     mentions = synthetic_year()
-    started = time.perf_counter()
     cases = detect_company_shopping(mentions)
-    elapsed = time.perf_counter() - started
-    print(f"company shopping over {len(mentions)} notifications: {elapsed:.2f} s, {len(cases)} cases")
-    assert elapsed < 10
     assert cases  # repeated consignees from several exporters are found
     for case in cases[:50]:  # the numbered companies never merge with each other
         assert len({re.findall(r"\d+", name)[-1] for name in case.names}) == 1
