@@ -134,7 +134,7 @@ class ScheduleListing(models.Model):
 class DrugGroup(models.Model):
     """Top level of the World Drug Report drug taxonomy (e.g. cocaine-type, opioids)."""
 
-    code = models.CharField(max_length=60, unique=True)
+    code = models.CharField(max_length=200, unique=True)
     name = models.CharField(max_length=200)
 
     class Meta:
@@ -145,7 +145,7 @@ class DrugGroup(models.Model):
 
 
 class DrugSubgroup(models.Model):
-    code = models.CharField(max_length=60, unique=True)
+    code = models.CharField(max_length=200, unique=True)
     name = models.CharField(max_length=200)
     group = models.ForeignKey(DrugGroup, on_delete=models.PROTECT, related_name="subgroups")
 
@@ -164,7 +164,7 @@ class Drug(models.Model):
         COUNT = "count", "count (plants, tablets, doses)"
         VOLUME = "volume", "volume"
 
-    code = models.CharField(max_length=60, unique=True)
+    code = models.CharField(max_length=200, unique=True)
     name = models.CharField(max_length=250)
     subgroup = models.ForeignKey(DrugSubgroup, on_delete=models.PROTECT, related_name="drugs")
     measure = models.CharField(max_length=10, choices=Measure.choices, default=Measure.MASS)
