@@ -121,9 +121,17 @@ def _ascii_words(text: str) -> str:
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
 
 
+def _join_initials(run: str) -> str:
+    """'S. A.' → 'SA' (spaced initials are one word), but 'S.A. S.A.' → 'SA SA' (two words)."""
+    chunks = run.split()
+    if all(len(chunk.rstrip(".")) == 1 for chunk in chunks):
+        return "".join(chunk.rstrip(".") for chunk in chunks)
+    return " ".join(chunk.replace(".", "") for chunk in chunks)
+
+
 def normalise_company_name(name: str) -> str:
     """'ALPHA-Chem. Trading (Pvt.) Ltd.' → 'alpha chem trading'. Idempotent."""
-    joined = _DOTTED_INITIALS.sub(lambda match: re.sub(r"[.\s]", "", match.group(0)), name)
+    joined = _DOTTED_INITIALS.sub(lambda match: _join_initials(match.group(0)), name)
     words = _ascii_words(joined)
     tokens = [token for token in words.split() if token not in LEGAL_FORMS]
     if not tokens:  # a name made only of legal-form words keeps them rather than vanishing
