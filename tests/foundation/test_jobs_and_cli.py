@@ -85,3 +85,24 @@ def test_production_settings_pass_the_deploy_checklist(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.usefixtures("reference")
+def test_scheduler_enqueues_a_periodic_job_once_per_interval() -> None:
+    """Given the precursor expiry runs every minute, two passes within the minute start it once;
+    a pass after the minute starts it again."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from observatory.jobs.schedule import enqueue_due
+
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        first = [job.kind for job in enqueue_due()]
+        assert [job.kind for job in enqueue_due()] == []
+    with time_machine.travel(now + timedelta(seconds=61), tick=False):
+        again = [job.kind for job in enqueue_due()]
+    assert "precursors.expire" in first
+    assert again == first

@@ -1,4 +1,4 @@
-"""Run the web server (gunicorn) and the background worker together until interrupted."""
+"""Run the web server (gunicorn), the background worker and the scheduler together until interrupted."""
 
 import signal
 import subprocess
@@ -18,6 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         python = sys.executable
         worker = subprocess.Popen([python, "-m", "observatory.cli", "worker"])
+        scheduler = subprocess.Popen([python, "-m", "observatory.cli", "scheduler"])
         web = subprocess.Popen(
             [
                 python,
@@ -42,8 +43,8 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for process in (web, worker):
+            for process in (web, worker, scheduler):
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
-            for process in (web, worker):
+            for process in (web, worker, scheduler):
                 process.wait(timeout=30)
