@@ -848,7 +848,7 @@ def set_requirement(
         raise InvalidInput("reply_period_days", "between 1 and 365 days")
     with transaction.atomic():
         row = (
-            NotificationRequirement.objects.select_for_update()
+            NotificationRequirement.objects.select_for_update(of=("self",))
             .filter(importing_country=country, substance=substance)
             .first()
         )
@@ -879,7 +879,7 @@ def delete_requirement(user: User | None, requirement_id: int) -> None:
     _require_board(user)
     with transaction.atomic():
         row = (
-            NotificationRequirement.objects.select_for_update()
+            NotificationRequirement.objects.select_for_update(of=("self",))
             .select_related("importing_country")
             .get(pk=requirement_id)
         )

@@ -135,7 +135,7 @@ class DrugGroup(models.Model):
     """Top level of the World Drug Report drug taxonomy (e.g. cocaine-type, opioids)."""
 
     code = models.CharField(max_length=200, unique=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=1000)
 
     class Meta:
         ordering = ["name"]
@@ -146,7 +146,7 @@ class DrugGroup(models.Model):
 
 class DrugSubgroup(models.Model):
     code = models.CharField(max_length=200, unique=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=1000)
     group = models.ForeignKey(DrugGroup, on_delete=models.PROTECT, related_name="subgroups")
 
     class Meta:
@@ -165,7 +165,7 @@ class Drug(models.Model):
         VOLUME = "volume", "volume"
 
     code = models.CharField(max_length=200, unique=True)
-    name = models.CharField(max_length=250)
+    name = models.CharField(max_length=1000)
     subgroup = models.ForeignKey(DrugSubgroup, on_delete=models.PROTECT, related_name="drugs")
     measure = models.CharField(max_length=10, choices=Measure.choices, default=Measure.MASS)
 
@@ -179,8 +179,8 @@ class Drug(models.Model):
 class DrugAlias(models.Model):
     """A spelling found in real files, mapped to a drug, subgroup or group (exactly one of them)."""
 
-    label = models.CharField(max_length=300)
-    normalized = models.CharField(max_length=300, unique=True)
+    label = models.CharField(max_length=1000)
+    normalized = models.CharField(max_length=1000, unique=True)
     drug = models.ForeignKey(Drug, null=True, blank=True, on_delete=models.CASCADE, related_name="aliases")
     subgroup = models.ForeignKey(
         DrugSubgroup, null=True, blank=True, on_delete=models.CASCADE, related_name="aliases"
