@@ -481,6 +481,7 @@ def estimate_regional_prevalence(
         raise ValueError("no country has usable data for this drug and year; nothing to impute from")
 
     rows: list[CountryEstimate] = []
+    imputed_by_scope: dict[tuple[str, str], tuple[float, float, float, bool]] = {}
     for country in countries:
         found = usable.get(country.iso3)
         if found is not None:
@@ -495,7 +496,10 @@ def estimate_regional_prevalence(
                 if donors:
                     break
             assert donors
-            best, low, high, clamped = _impute(donors, params)
+            # every country imputed from the same scope gets the same values: compute them once
+            if (scope, name) not in imputed_by_scope:
+                imputed_by_scope[(scope, name)] = _impute(donors, params)
+            best, low, high, clamped = imputed_by_scope[(scope, name)]
             status, method = IMPUTED, f"imputed_from_{scope}"
             donor_codes = ", ".join(sorted(c.iso3 for c, _ in donors))
             trail[country.iso3].append(
