@@ -8,10 +8,11 @@ from django.urls import include, path
 
 from observatory import views
 from observatory.api import api
+from observatory.publication.views import portal_home
 from observatory.settings import DOMAIN_APPS
 
 urlpatterns = [
-    path("", views.site_home, name="home"),
+    path("", portal_home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
@@ -23,6 +24,5 @@ for app in DOMAIN_APPS:
     if importlib.util.find_spec(f"observatory.{app}.urls") is not None:
         urlpatterns.append(path(f"{app}/", include(f"observatory.{app}.urls")))
 
-# SDMX-REST 2.1, served by the publication app when it provides it.
-if importlib.util.find_spec("observatory.publication.sdmx_urls") is not None:
-    urlpatterns.append(path("sdmx/", include("observatory.publication.sdmx_urls")))
+# SDMX-REST 2.1 for statistical clients.
+urlpatterns.append(path("sdmx/", include("observatory.publication.sdmx_urls")))

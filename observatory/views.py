@@ -1,31 +1,12 @@
-"""Site-wide pages: the public home page and the health check."""
+"""Site-wide endpoints: the health check (the home page is the public portal's)."""
 
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from observatory.jobs.queries import queue_health
-from observatory.reference.models import ControlledSubstance, Country
-
-
-def site_home(request: HttpRequest) -> HttpResponse:
-    """The public portal's home page when the publication app provides one, else the basic welcome."""
-    try:
-        from observatory.publication.views import portal_home  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return home(request)
-    return portal_home(request)  # type: ignore[no-any-return,unused-ignore]
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "home.html",
-        {"country_count": Country.objects.count(), "substance_count": ControlledSubstance.objects.count()},
-    )
 
 
 @never_cache
