@@ -28,9 +28,21 @@ CHROMIUM_ARGS = [
 def browser_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed (make test installs it)")
-    # Playwright's sync API refuses to run inside an event loop; Django's async-unsafe check must allow it.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Playwright's sync API runs an event loop in this thread; Django's async-unsafe check must allow
+    # database access from it for the length of the browser session only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _page(width, height)
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _page(width: int, height: int) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

@@ -105,6 +105,16 @@ def reach(user: Actor | None, verb: str) -> CountryReach:
     return CountryReach(everywhere, frozenset(countries), frozenset(by_region))
 
 
+def verbs_held(user: Actor | None) -> frozenset[str]:
+    """Every verb the user holds on some scope (one query), e.g. to decide which links to show."""
+    from observatory.access.models import Role
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    roles = Role.objects.filter(assignments__user_id=user.pk).values_list("verbs", flat=True)
+    return frozenset(verb for verbs in roles for verb in verbs)
+
+
 def allows(user: Actor | None, verb: str, country: Country | int | None = None) -> bool:
     """May ``user`` do ``verb`` on something owned by ``country``? With no country: anywhere at all."""
     granted = reach(user, verb)

@@ -75,6 +75,7 @@ def test_production_settings_pass_the_deploy_checklist(tmp_path: Path) -> None:
         "OBSERVATORY_VAR_DIR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "-m", "observatory.cli", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

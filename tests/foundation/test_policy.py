@@ -175,3 +175,14 @@ def test_reviewer_edits_reference_data_in_the_admin_with_an_audit_row(client: Cl
     event = AuditEvent.objects.filter(action="reference.unit.update").latest("sequence")
     assert (event.before or {})["name"] == "gram"
     assert (event.after or {})["name"] == "gramme"
+
+
+def test_verbs_held_are_the_union_of_the_users_roles() -> None:
+    user = make_user("focal_point", country="COL")
+    services.assign_role(
+        None, user, "forensic_focal_point", country=Country.objects.get(iso3="COL"), system=True
+    )
+    expected = {
+        v for r in ROLE_DEFINITIONS if r.code in {"focal_point", "forensic_focal_point"} for v in r.verbs
+    }
+    assert policy.verbs_held(user) == expected
