@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import gc
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -151,9 +152,16 @@ class _Invalid:
         self.message = message
 
 
+_CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
+
 def normalise_alias(text: str) -> str:
-    """The key form of an alias: white space collapsed, case folded."""
-    return " ".join(text.split()).casefold()
+    """The key form of an alias, the same as the reference alias tables use: Unicode NFKC, curly quotes
+    straightened, double quotes dropped, case folded, white space collapsed."""
+    if text.isascii() and '"' not in text:
+        return " ".join(text.casefold().split())
+    folded = unicodedata.normalize("NFKC", text).translate(_CURLY_QUOTES).casefold().replace('"', "")
+    return " ".join(folded.split())
 
 
 def _quote(value: str) -> str:

@@ -1,0 +1,177 @@
+"""Benchmark: importing generated seizure cases (validation, normalisation, conversion, insert, indexes).
+
+On PostgreSQL the anchor is PostgreSQL's own `COPY` of the same CSV file into a bare table (all text
+columns, no indexes) in the same run; the claim is import <= 3x COPY. On SQLite the claim is
+>= 100,000 rows/s. Each run imports into an emptied table (the same file would otherwise be skipped as
+already imported). Medians of `--runs` runs.
+
+    .venv/bin/python benchmarks/import_seizures.py [--count 1000000] [--runs 3] [--database sqlite|postgresql]
+
+Without DATABASE_URL, `--database postgresql` starts a private PostgreSQL through scripts/services.sh
+(`source scripts/services.sh && start_private_postgres`), and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def start_private_postgres() -> tuple[str, str]:
+    script = (
+        f"source {ROOT}/scripts/services.sh && OBSERVATORY_PG_PORT=${{OBSERVATORY_PG_PORT:-55447}} "
+        "start_private_postgres && echo $POSTGRES_URL && echo $OBSERVATORY_PG_DIR"
+    )
+    output = subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout
+    url, directory = output.strip().splitlines()[-2:]
+    return url, directory
+
+
+def stop_private_postgres(directory: str) -> None:
+    script = (
+        f"source {ROOT}/scripts/services.sh && export OBSERVATORY_PG_DIR={directory} && "
+        "PG_RUN_AS=(); [ $(id -u) = 0 ] && PG_RUN_AS=(runuser -u postgres --); stop_private_postgres"
+    )
+    subprocess.run(["bash", "-c", script], check=False)
+
+
+def setup_django(database_url: str | None, var_dir: Path) -> None:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ["OBSERVATORY_VAR_DIR"] = str(var_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "observatory.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from observatory.reference.models import Country
+
+    if not Country.objects.exists():
+        from observatory.reference.loading import load_reference
+
+        load_reference()
+
+
+def empty_tables() -> None:
+    from django.db import connection
+
+    from observatory.seizures.models import ImportBatch, SeizureCase
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {SeizureCase._meta.db_table}, {ImportBatch._meta.db_table} CASCADE")
+        else:
+            cursor.execute(f"DELETE FROM {SeizureCase._meta.db_table}")
+            cursor.execute(f"DELETE FROM {ImportBatch._meta.db_table}")
+
+
+def copy_anchor(path: Path) -> float:
+    """PostgreSQL COPY of the same file into a bare table of text columns, committed."""
+    from django.db import connection, transaction
+
+    from observatory.seizures.kernels.generator import IDS_COLUMNS
+
+    columns = ", ".join(f"{name.lower()} text" for name in IDS_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy_anchor")
+        cursor.execute(f"CREATE TABLE bench_copy_anchor ({columns})")
+    started = time.perf_counter()
+    statement = "COPY bench_copy_anchor FROM STDIN WITH (FORMAT csv, HEADER true)"
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        path.open("rb") as handle,
+        cursor.copy(statement) as copy,
+    ):
+        while chunk := handle.read(1 << 20):
+            copy.write(chunk)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy_anchor")
+    return seconds
+
+
+def import_once(path: Path) -> tuple[float, int]:
+    from observatory.seizures.services import import_seizure_file
+
+    empty_tables()
+    started = time.perf_counter()
+    outcome = import_seizure_file(None, path, system=True)
+    seconds = time.perf_counter() - started
+    assert outcome.batch.status == "imported", outcome.batch.errors[:5]
+    return seconds, outcome.batch.rows_imported
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgresql"],
+        default="postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite",
+    )  # fmt: skip
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the imported cases (for benchmarks/routes.py)"
+    )
+    parser.add_argument("--var-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    var_dir = args.var_dir or Path(tempfile.mkdtemp(prefix="bench-seizures-"))
+    var_dir.mkdir(parents=True, exist_ok=True)
+    pg_dir = None
+    database_url = os.environ.get("DATABASE_URL") if args.database == "postgresql" else None
+    if args.database == "postgresql" and not database_url:
+        database_url, pg_dir = start_private_postgres()
+        print(f"started a private PostgreSQL at {database_url}")
+    try:
+        setup_django(database_url, var_dir)
+        from observatory.seizures.kernels.generator import write_seizure_cases_csv
+
+        path = var_dir / f"seizure_cases_{args.count}.csv"
+        if not path.exists():
+            write_seizure_cases_csv(path, args.count, args.seed)
+        print(f"{args.count:,} generated cases, {path.stat().st_size / 1e6:.0f} MB, database {args.database}")
+        import_times: list[float] = []
+        anchor_times: list[float] = []
+        for run in range(args.runs):
+            if args.database == "postgresql":
+                anchor_times.append(copy_anchor(path))
+            seconds, rows = import_once(path)
+            import_times.append(seconds)
+            anchor = f", COPY {anchor_times[-1]:.2f} s" if anchor_times else ""
+            print(f"run {run + 1}: import {seconds:.2f} s ({rows / seconds:,.0f} rows/s){anchor}")
+        median_import = statistics.median(import_times)
+        print(f"median import: {median_import:.2f} s = {args.count / median_import:,.0f} rows/s")
+        if anchor_times:
+            median_copy = statistics.median(anchor_times)
+            print(f"median PostgreSQL COPY of the same file into a bare table: {median_copy:.2f} s")
+            print(f"ratio import / COPY: {median_import / median_copy:.2f}x (target <= 3x)")
+        else:
+            print(
+                f"target >= 100,000 rows/s: {'met' if args.count / median_import >= 100_000 else 'NOT met'}"
+            )
+        if not args.keep:
+            empty_tables()
+        else:
+            print(f"cases kept in {database_url or var_dir / 'observatory.sqlite3'}")
+    finally:
+        if pg_dir and not args.keep:
+            stop_private_postgres(pg_dir)
+
+
+if __name__ == "__main__":
+    main()

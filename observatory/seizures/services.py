@@ -1,0 +1,685 @@
+"""Every write of the seizures app: uploads, imports (all-or-nothing, idempotent), column mappings.
+
+An import reads the whole file and validates every row with the kernel parser first; if any row is bad,
+nothing but the batch's error report is stored. A clean file is inserted in one transaction in large
+batches: PostgreSQL's COPY, or SQLite's executemany. Re-importing a file adds nothing: the file's
+SHA-256 matches an imported batch, and each row's fingerprint is unique per reporting country.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from observatory.access import audit, policy
+from observatory.access.policy import Classification
+from observatory.jobs.services import start_job
+from observatory.reference import queries as reference_queries
+from observatory.reference.models import ConversionFactor, Country, Drug, Unit
+from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING
+from observatory.seizures.kernels.routes import route_path
+from observatory.seizures.kernels.rows import (
+    FIELDS,
+    FactorKey,
+    LookupTables,
+    NormalisedCase,
+    ParseResult,
+    RowError,
+    SeizureRowParser,
+)
+from observatory.seizures.models import ColumnMapping, ImportBatch, SeizureCase
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from observatory.access.policy import Actor
+
+DRUG_ALIAS_FILE = Path(__file__).resolve().parent / "data" / "drug_aliases.json"
+MAX_STORED_ERRORS = 10_000  # a file with more bad rows reports the first ones and says so
+PARSE_CHUNK = 50_000
+INSERT_CHUNK = 50_000
+DEFAULT_MAPPING_NAME = "IDS layout"
+INTERNET_CHANNELS = frozenset({"internet", "darknet", "dark web", "darkweb", "online", "web", "social media"})
+POSTAL_CHANNELS = frozenset({"postal", "post", "courier", "mail", "parcel", "express courier"})
+
+CASE_COLUMNS: tuple[str, ...] = (
+    "batch_id", "reporting_country_id", "case_reference", "fingerprint", "seizure_date", "seizure_year",
+    "date_precision", "place", "admin_area", "latitude", "longitude", "site_type", "transport_mode",
+    "concealment", "drug_id", "drug_label", "quantity", "unit_id", "unit_label", "purity_percent",
+    "kg_equivalent", "conversion_factor_id", "channel", "channel_label", "source", "classification",
+    "origin_country_id", "departure_country_id", "transit_countries", "destination_country_id", "route",
+    "offender_nationalities", "seizing_agency",
+)  # fmt: skip
+
+
+class Progress(Protocol):
+    def stage(self, name: str, total: int | None = None) -> None: ...
+
+    def advance(self, done: int, force: bool = False) -> None: ...
+
+
+class _NoProgress:
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, done: int, force: bool = False) -> None:
+        pass
+
+
+class UploadRefused(ValueError):
+    """The upload itself is unacceptable (too large, unknown format, bad mapping): nothing was stored."""
+
+
+# --- reference look-ups ----------------------------------------------------------------------------------
+
+
+def seizure_drug_aliases() -> dict[str, str]:
+    """Spellings of seizure reports -> taxonomy drug code (the app's own data file)."""
+    data = json.loads(DRUG_ALIAS_FILE.read_text(encoding="utf-8"))
+    return dict(data["drug_aliases"])
+
+
+def lookup_tables(today: date | None = None) -> LookupTables:
+    """Reference data as the plain dicts the kernel parser wants. The reference alias table wins."""
+    drug_aliases = {**seizure_drug_aliases(), **reference_queries.drug_alias_table()}
+    countries = list(Country.objects.values_list("iso3", "wdr_region__code", "name"))
+    factors: dict[FactorKey, tuple[int, float]] = {}
+    # Oldest set first, so the newest published set wins for every key.
+    for factor_id, drug_code, unit_code, region_code, year, kg in ConversionFactor.objects.order_by(
+        "factor_set__published_on", "pk"
+    ).values_list("pk", "drug__code", "unit__code", "region__code", "year", "kg_per_unit"):
+        factors[(drug_code, unit_code, region_code, year)] = (factor_id, kg)
+    return LookupTables(
+        drug_aliases=drug_aliases,
+        unit_aliases=reference_queries.unit_alias_table(),
+        conversion_factors=factors,
+        country_codes=frozenset(iso3 for iso3, _, _ in countries),
+        today=today or timezone.localdate(),
+        country_regions={iso3: region for iso3, region, _ in countries if region},
+        country_aliases={name: iso3 for iso3, _, name in countries},
+    )
+
+
+# --- reading files ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class TableFile:
+    """The header and data rows of an uploaded file, or the problem that stops reading it."""
+
+    header: list[str] | None
+    rows: Iterator[Sequence[str | None]]
+    problems: list[RowError]
+    estimated_rows: int
+
+
+def file_format_of(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        return "csv"
+    if suffix == ".xlsx":
+        return "xlsx"
+    raise UploadRefused(f"{name!r}: upload a CSV (.csv) or Excel (.xlsx) file")
+
+
+def _undecodable_rows(data: bytes, limit: int) -> list[RowError]:
+    problems = []
+    for number, line in enumerate(data.split(b"\n"), 1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = line[error.start : error.start + 1].hex()
+            problems.append(
+                RowError(
+                    number,
+                    None,
+                    "wrong_encoding",
+                    f"row {number} is not valid UTF-8 (byte 0x{bad} at character {error.start + 1}): "
+                    "save the file as CSV UTF-8",
+                )
+            )
+            if len(problems) >= limit:
+                break
+    return problems
+
+
+def _guarded(reader: Any, problems: list[RowError]) -> Iterator[Sequence[str]]:
+    """Rows of a csv reader until it meets malformed CSV, which becomes a problem naming the line."""
+    last_line = 0
+    try:
+        for row in reader:
+            last_line = reader.line_num
+            yield row
+    except csv.Error as error:
+        start = last_line + 1
+        message = f"malformed CSV in the record starting on line {start}: {error}"
+        problems.append(RowError(start, None, "malformed_csv", message))
+
+
+def read_csv(data: bytes) -> TableFile:
+    if not data:
+        return TableFile(None, iter(()), [RowError(1, None, "empty_file", "the file is empty (0 bytes)")], 0)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return TableFile(None, iter(()), _undecodable_rows(data, MAX_STORED_ERRORS), 0)
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    problems: list[RowError] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows = _guarded(reader, problems)
+    header = next(rows, None)
+    if header is None or not any(cell.strip() for cell in header):
+        problems.append(RowError(1, None, "missing_header", "the first row must name the columns"))
+        return TableFile(None, iter(()), problems, 0)
+    return TableFile([cell.strip() for cell in header], rows, problems, text.count("\n"))
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def read_xlsx(path: Path) -> TableFile:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    if path.stat().st_size == 0:
+        return TableFile(None, iter(()), [RowError(1, None, "empty_file", "the file is empty (0 bytes)")], 0)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        message = f"not a readable Excel .xlsx workbook ({type(error).__name__})"
+        return TableFile(None, iter(()), [RowError(1, None, "malformed_xlsx", message)], 0)
+    sheet = workbook.worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    header_cells = next(values, None)
+    if header_cells is None or not any(cell is not None for cell in header_cells):
+        workbook.close()
+        return TableFile(None, iter(()), [RowError(1, None, "missing_header", "the first row is empty")], 0)
+    header = [_cell_text(cell).strip() for cell in header_cells]
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+
+    def rows() -> Iterator[Sequence[str]]:
+        try:
+            for cells in values:
+                texts = [_cell_text(cell) for cell in cells]
+                if len(texts) > width and not any(t.strip() for t in texts[width:]):
+                    texts = texts[:width]
+                elif len(texts) < width:
+                    texts.extend([""] * (width - len(texts)))
+                yield texts
+        finally:
+            workbook.close()
+
+    return TableFile(header, rows(), [], sheet.max_row - 1 if sheet.max_row else 0)
+
+
+def read_table(path: Path, file_format: str) -> TableFile:
+    if file_format == "xlsx":
+        return read_xlsx(path)
+    return read_csv(path.read_bytes())
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- column mappings -------------------------------------------------------------------------------------
+
+
+def validate_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
+    cleaned = {
+        str(k).strip(): str(v).strip() for k, v in mapping.items() if str(k).strip() and str(v).strip()
+    }
+    unknown = sorted(set(cleaned.values()) - set(FIELDS))
+    if unknown:
+        raise UploadRefused(f"the column mapping names unknown fields: {', '.join(unknown)}")
+    if not cleaned:
+        raise UploadRefused("the column mapping is empty")
+    return cleaned
+
+
+def parse_mapping_text(text: str) -> dict[str, str]:
+    """`Their column = field` per line (or a JSON object) -> mapping."""
+    stripped = text.strip()
+    if not stripped:
+        return {}
+    if stripped.startswith("{"):
+        try:
+            loaded = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            raise UploadRefused(f"the column mapping is not valid JSON: {error}") from error
+        if not isinstance(loaded, dict):
+            raise UploadRefused("the column mapping must be a JSON object")
+        return validate_mapping(loaded)
+    mapping = {}
+    for number, line in enumerate(stripped.splitlines(), 1):
+        if not line.strip():
+            continue
+        separator = "=" if "=" in line else ":" if ":" in line else None
+        if separator is None:
+            raise UploadRefused(f"column mapping line {number}: write 'Their column = field'")
+        theirs, ours = line.rsplit(separator, 1)
+        mapping[theirs.strip()] = ours.strip()
+    return validate_mapping(mapping)
+
+
+def save_column_mapping(
+    actor: Actor | None, country: Country, name: str, mapping: Mapping[str, str]
+) -> ColumnMapping:
+    policy.require(actor, "seizures.import", country)
+    cleaned = validate_mapping(mapping)
+    with transaction.atomic():
+        existing = ColumnMapping.objects.filter(country=country, name=name).first()
+        before = existing.mapping if existing else None
+        saved, _ = ColumnMapping.objects.update_or_create(
+            country=country,
+            name=name,
+            defaults={"mapping": cleaned, "created_by": actor if actor and actor.is_authenticated else None},
+        )
+        audit.record(
+            actor, "seizures.mapping.save", "column_mapping", saved.pk, country_iso3=country.iso3,
+            before=before, after={"name": name, "mapping": cleaned},
+        )  # fmt: skip
+    return saved
+
+
+def choose_mapping(header: Sequence[str], country: Country | None) -> tuple[str, dict[str, str]]:
+    """The remembered mapping (or the IDS layout) that names the most columns of this header."""
+    names = {name.strip() for name in header}
+    candidates: list[tuple[str, dict[str, str]]] = [(DEFAULT_MAPPING_NAME, dict(IDS_COLUMN_MAPPING))]
+    if country is not None:
+        candidates += [(m.name, dict(m.mapping)) for m in ColumnMapping.objects.filter(country=country)]
+    return max(candidates, key=lambda item: len(names.intersection(item[1])))
+
+
+# --- the import ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    batch: ImportBatch
+    created: bool  # False: the same file had been imported before (nothing added)
+
+    @property
+    def status(self) -> str:
+        return self.batch.status
+
+
+def parse_table(
+    table: TableFile,
+    mapping: Mapping[str, str],
+    lookups: LookupTables,
+    country_iso3: str | None,
+    progress: Progress,
+) -> ParseResult:
+    result = ParseResult(errors=list(table.problems))
+    if table.header is None:
+        return result
+    parser = SeizureRowParser(
+        table.header, mapping, lookups, default_reporting_country=country_iso3, max_errors=MAX_STORED_ERRORS
+    )
+    progress.stage("validating rows", total=max(table.estimated_rows, 1))
+    next_row = 2
+    while chunk := list(islice(table.rows, PARSE_CHUNK)):
+        parser.parse(chunk, first_row_number=next_row, result=result)
+        next_row += len(chunk)
+        progress.advance(next_row - 2)
+    late = [problem for problem in table.problems if problem not in result.errors]
+    if late:  # malformed CSV met while reading: everything before it was read, nothing is stored
+        result.errors.extend(late)
+        result.rows.clear()
+    if result.rows_read == 0 and not result.errors:
+        result.errors.append(RowError(2, None, "no_rows", "the file has a header but no data rows"))
+    result.errors.sort(key=lambda e: (e.row, e.column or ""))
+    return result
+
+
+def _channel(label: str) -> str:
+    key = label.strip().casefold()
+    if not key or key in {"none", "-"}:
+        return ""
+    if key in INTERNET_CHANNELS:
+        return SeizureCase.Channel.INTERNET.value
+    if key in POSTAL_CHANNELS:
+        return SeizureCase.Channel.POSTAL.value
+    return SeizureCase.Channel.OTHER.value
+
+
+def _db_rows(
+    cases: Iterable[NormalisedCase], batch: ImportBatch, iso_dates: bool
+) -> Iterator[tuple[Any, ...]]:
+    """Normalised cases as table rows (CASE_COLUMNS order); codes resolved to keys once per value.
+
+    The key maps are read here, before the rows are consumed: on PostgreSQL the rows feed a COPY, and
+    the connection can run no other query until the COPY ends.
+    """
+    country_id = dict(Country.objects.values_list("iso3", "pk"))
+    drug_id = dict(Drug.objects.values_list("code", "pk"))
+    unit_id = dict(Unit.objects.values_list("code", "pk"))
+    return _rows_with_keys(cases, batch, iso_dates, country_id, drug_id, unit_id)
+
+
+def _rows_with_keys(
+    cases: Iterable[NormalisedCase],
+    batch: ImportBatch,
+    iso_dates: bool,
+    country_id: dict[str, int],
+    drug_id: dict[str, int],
+    unit_id: dict[str, int],
+) -> Iterator[tuple[Any, ...]]:
+    routes: dict[tuple[Any, ...], str] = {}
+    channels: dict[str, str] = {}
+    batch_id, source, classification = batch.pk, batch.file_name[:255], batch.classification
+    get_country = country_id.get
+    for c in cases:
+        route_key = (c.origin_country, c.departure_country, c.transit_countries, c.destination_country,
+                     c.reporting_country)  # fmt: skip
+        route = routes.get(route_key)
+        if route is None:
+            route = routes[route_key] = ">".join(route_path(*route_key))
+        channel = channels.get(c.trafficking_channel)
+        if channel is None:
+            channel = channels[c.trafficking_channel] = _channel(c.trafficking_channel)
+        day = c.seizure_date
+        yield (
+            batch_id, country_id[c.reporting_country], c.case_reference, c.fingerprint,
+            day.isoformat() if iso_dates else day, day.year, c.date_precision, c.place, c.admin_area,
+            c.latitude, c.longitude, c.site_type, c.transport_mode, c.concealment, drug_id[c.drug_code],
+            c.drug_label, c.quantity, unit_id[c.unit_code], c.unit_label, c.purity_percent,
+            c.kg_equivalent, c.conversion_factor_id, channel, c.trafficking_channel, source, classification,
+            get_country(c.origin_country), get_country(c.departure_country),  # type: ignore[arg-type]
+            ";".join(c.transit_countries), get_country(c.destination_country),  # type: ignore[arg-type]
+            route, ";".join(c.offender_nationalities), c.seizing_agency,
+        )  # fmt: skip
+
+
+def _insert_cases(rows: Iterator[tuple[Any, ...]], total: int, progress: Progress) -> int:
+    """Bulk insert inside the caller's transaction: COPY on PostgreSQL, executemany on SQLite."""
+    table = SeizureCase._meta.db_table
+    columns = ", ".join(CASE_COLUMNS)
+    inserted = 0
+    progress.stage("storing cases", total=total)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
+                    inserted += 1
+                    if not inserted % INSERT_CHUNK:
+                        progress.advance(inserted)
+        else:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA cache_size = -262144")  # 256 MiB of page cache for this load
+            placeholders = ", ".join(["%s"] * len(CASE_COLUMNS))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+            while chunk := list(islice(rows, INSERT_CHUNK)):
+                cursor.executemany(sql, chunk)
+                inserted += len(chunk)
+                progress.advance(inserted)
+    progress.advance(inserted, force=True)
+    return inserted
+
+
+def _error_dicts(errors: Iterable[RowError]) -> list[dict[str, Any]]:
+    return [{"row": e.row, "column": e.column, "code": e.code, "message": e.message} for e in errors]
+
+
+def import_seizure_file(
+    actor: Actor | None,
+    path: str | Path,
+    *,
+    file_name: str | None = None,
+    country_iso3: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    mapping_name: str = "",
+    classification: str = Classification.RESTRICTED.value,
+    system: bool = False,
+    batch: ImportBatch | None = None,
+    progress: Progress | None = None,
+) -> ImportOutcome:
+    """Import one file: validate every row, then store all of it or nothing.
+
+    ``system=True`` is for the shell command (no acting user); otherwise the actor needs seizures.import
+    on ``country_iso3``, and every row must report that country.
+    """
+    progress = progress or _NoProgress()
+    path = Path(path)
+    country = Country.objects.get(iso3=country_iso3.upper()) if country_iso3 else None
+    if not system:
+        if country is None:
+            raise UploadRefused("choose the reporting country of the file")
+        policy.require(actor, "seizures.import", country)
+    Classification(classification)  # raises on an unknown value
+    file_format = file_format_of(file_name or path.name)
+    progress.stage("checking the file")
+    sha = sha256_of(path)
+    earlier = ImportBatch.objects.filter(sha256=sha, status=ImportBatch.Status.IMPORTED)
+    if batch is not None:
+        earlier = earlier.exclude(pk=batch.pk)
+    previous = earlier.order_by("created_at").first()
+    if previous is not None:
+        if batch is not None:
+            _finish(batch, ImportBatch.Status.DUPLICATE, duplicate_of=previous)
+            return ImportOutcome(batch, False)
+        return ImportOutcome(previous, False)
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            file_name=(file_name or path.name)[:255], file_format=file_format, file_size=path.stat().st_size,
+            sha256=sha, stored_path=str(path), country=country, classification=classification,
+            status=ImportBatch.Status.RUNNING, uploaded_by=actor if actor and actor.is_authenticated else None,
+        )  # fmt: skip
+    else:
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+
+    table = read_table(path, file_format)
+    if mapping is None:
+        mapping_name, chosen = (
+            choose_mapping(table.header, country) if table.header else (DEFAULT_MAPPING_NAME, {})
+        )
+        mapping = chosen or dict(IDS_COLUMN_MAPPING)
+    batch.column_mapping = dict(mapping)
+    batch.mapping_name = mapping_name[:100]
+    result = parse_table(table, mapping, lookup_tables(), country.iso3 if country else None, progress)
+    batch.rows_read = result.rows_read
+    if not result.ok:
+        with transaction.atomic():
+            _finish(
+                batch, ImportBatch.Status.REJECTED, errors=result.errors, truncated=result.errors_truncated
+            )
+            audit.record(
+                actor, "seizures.batch.reject", "import_batch", batch.pk,
+                country_iso3=country.iso3 if country else "",
+                after={"file": batch.file_name, "sha256": sha, "errors": len(result.errors)},
+            )  # fmt: skip
+        return ImportOutcome(batch, True)
+
+    cases = result.rows
+    with transaction.atomic():
+        countries = {c.reporting_country for c in cases}
+        country_ids = list(Country.objects.filter(iso3__in=countries).values_list("pk", flat=True))
+        present: set[str] = set()
+        if SeizureCase.objects.filter(reporting_country_id__in=country_ids).exists():
+            present = set(
+                SeizureCase.objects.filter(reporting_country_id__in=country_ids).values_list(
+                    "fingerprint", flat=True
+                )
+            )
+        new_cases: Iterable[NormalisedCase] = (
+            [c for c in cases if c.fingerprint not in present] if present else cases
+        )
+        new_count = len(new_cases) if isinstance(new_cases, list) else len(cases)
+        inserted = _insert_cases(
+            _db_rows(new_cases, batch, connection.vendor == "sqlite"), new_count, progress
+        )
+        batch.rows_imported = inserted
+        batch.rows_already_present = len(cases) - inserted
+        _finish(batch, ImportBatch.Status.IMPORTED)
+        audit.record(
+            actor, "seizures.batch.import", "import_batch", batch.pk,
+            country_iso3=country.iso3 if country else "",
+            after={"file": batch.file_name, "sha256": sha, "rows": inserted,
+                   "already_present": batch.rows_already_present, "mapping": batch.mapping_name},
+        )  # fmt: skip
+    return ImportOutcome(batch, True)
+
+
+def _finish(
+    batch: ImportBatch,
+    status: str,
+    *,
+    errors: Sequence[RowError] = (),
+    truncated: bool = False,
+    duplicate_of: ImportBatch | None = None,
+) -> None:
+    batch.status = status
+    batch.errors = _error_dicts(errors)
+    batch.errors_truncated = truncated
+    batch.duplicate_of = duplicate_of
+    batch.finished_at = timezone.now()
+    batch.save()
+
+
+# --- uploads through the web and the API, imported by the worker -----------------------------------------
+
+
+def upload_dir() -> Path:
+    directory = Path(settings.MEDIA_ROOT) / "seizures"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def start_upload(
+    actor: Actor | None,
+    upload: UploadedFile,
+    *,
+    country_iso3: str,
+    mapping: Mapping[str, str] | None = None,
+    mapping_name: str = "",
+    remember_as: str = "",
+    classification: str = Classification.RESTRICTED.value,
+) -> ImportOutcome:
+    """Store the uploaded file and start the import job; the same file imported before starts nothing."""
+    from observatory.seizures.tasks import import_seizure_batch
+
+    country = Country.objects.filter(iso3=(country_iso3 or "").upper()).first()
+    if country is None:
+        raise UploadRefused("choose the reporting country of the file")
+    policy.require(actor, "seizures.import", country)
+    name = Path(upload.name or "upload.csv").name
+    file_format = file_format_of(name)
+    size = upload.size or 0
+    if size > settings.OBSERVATORY_MAX_UPLOAD_BYTES:
+        raise UploadRefused(
+            f"the file has {size:,} bytes; uploads are limited to {settings.OBSERVATORY_MAX_UPLOAD_BYTES:,}"
+        )
+    try:
+        Classification(classification)
+    except ValueError as error:
+        raise UploadRefused(f"unknown classification {classification!r}") from error
+    if mapping is not None:
+        mapping = validate_mapping(mapping)
+    elif mapping_name and mapping_name != DEFAULT_MAPPING_NAME:
+        saved = ColumnMapping.objects.filter(country=country, name=mapping_name).first()
+        if saved is None:
+            raise UploadRefused(f"no remembered column mapping {mapping_name!r} for {country.iso3}")
+        mapping = dict(saved.mapping)
+    elif mapping_name == DEFAULT_MAPPING_NAME:
+        mapping = dict(IDS_COLUMN_MAPPING)
+
+    stored = upload_dir() / f"{uuid.uuid4().hex}.{file_format}"
+    digest = hashlib.sha256()
+    with stored.open("wb") as handle:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            handle.write(chunk)
+    sha = digest.hexdigest()
+    previous = ImportBatch.objects.filter(sha256=sha, status=ImportBatch.Status.IMPORTED).first()
+    if previous is not None:
+        stored.unlink()
+        return ImportOutcome(previous, False)
+
+    with transaction.atomic():
+        if mapping is not None and remember_as.strip():
+            save_column_mapping(actor, country, remember_as.strip()[:100], mapping)
+            mapping_name = remember_as.strip()[:100]
+        batch = ImportBatch.objects.create(
+            file_name=name[:255], file_format=file_format, file_size=size, sha256=sha,
+            stored_path=str(stored), country=country, column_mapping=dict(mapping or {}),
+            mapping_name=mapping_name[:100] if mapping is not None else "", classification=classification,
+            uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+        )  # fmt: skip
+        job = start_job(
+            actor, "seizures.import", f"Import seizure cases: {name}", import_seizure_batch,
+            {"batch_id": batch.pk}, country_iso3=country.iso3, idempotency_key=f"seizures.batch:{batch.pk}",
+        )  # fmt: skip
+        batch.job = job
+        batch.save(update_fields=["job"])
+        audit.record(
+            actor, "seizures.batch.upload", "import_batch", batch.pk, country_iso3=country.iso3,
+            after={"file": name, "sha256": sha, "bytes": size, "job": str(job.pk)},
+        )  # fmt: skip
+    return ImportOutcome(batch, True)
+
+
+def run_import_batch(batch_id: int, progress: Progress) -> dict[str, Any]:
+    """The worker's part of an upload. Running it again after it finished changes nothing."""
+    batch = ImportBatch.objects.select_related("country", "uploaded_by").get(pk=batch_id)
+    if batch.status in {ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING, ImportBatch.Status.FAILED}:
+        try:
+            outcome = import_seizure_file(
+                batch.uploaded_by, batch.stored_path, file_name=batch.file_name,
+                country_iso3=batch.country.iso3 if batch.country else None,
+                mapping=batch.column_mapping or None, mapping_name=batch.mapping_name,
+                classification=batch.classification, batch=batch, progress=progress,
+            )  # fmt: skip
+        except Exception:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportBatch.Status.FAILED, finished_at=timezone.now()
+            )
+            raise
+        batch = outcome.batch
+    return batch_summary(batch)
+
+
+def batch_summary(batch: ImportBatch) -> dict[str, Any]:
+    return {
+        "batch_id": batch.pk,
+        "status": batch.status,
+        "rows_read": batch.rows_read,
+        "rows_imported": batch.rows_imported,
+        "rows_already_present": batch.rows_already_present,
+        "errors": len(batch.errors),
+        "errors_truncated": batch.errors_truncated,
+    }
