@@ -242,9 +242,10 @@ class StructureLibrary:
         """Slice [lo, hi) of rows whose bit count allows Tanimoto ≥ cutoff with the query."""
         if cutoff <= 0:
             return 0, len(self)
-        # plain ints: a float probe would make numpy convert the whole count array first
+        # plain ints: a float probe would make numpy convert the whole count array first; a cut-off so
+        # small that count / cut-off exceeds the fingerprint width admits every count above the low one
         low_count = int(np.floor(cutoff * query_count - 1e-9))
-        high_count = int(np.ceil(query_count / cutoff + 1e-9))
+        high_count = FP_BITS if query_count >= cutoff * FP_BITS else int(np.ceil(query_count / cutoff + 1e-9))
         lo = int(np.searchsorted(self.bit_counts, np.int32(low_count), side="left"))
         hi = int(np.searchsorted(self.bit_counts, np.int32(min(high_count, FP_BITS)), side="right"))
         return lo, hi
