@@ -9,6 +9,7 @@ office: list, build, schedule and release releases.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -117,16 +118,41 @@ def _release_out(release: Release, detail: bool = False) -> dict[str, Any]:
     return data
 
 
-def _cached_json(request: HttpRequest, release: Release | None, build: Any) -> HttpResponse:
-    """The JSON body for this release and request, built once per release (releases never change)."""
-    etag = http.etag_for(release, request)
+CACHE_SECONDS = 24 * 3600  # a body is keyed by its ETag, which names an immutable release
+
+
+def _public_json(
+    request: HttpRequest,
+    label: str | None,
+    build: Callable[[Release, datetime], Any],
+    *,
+    required: bool = True,
+    check: Callable[[], None] | None = None,
+) -> HttpResponse:
+    """A public JSON response for the current (or named) public release.
+
+    The cheap path is one indexed query (``queries.public_release_stamp``: id, label, content hash);
+    the ETag derives from it and the request, so a revalidation answers 304 and a repeated request gets
+    the stored body from Django's cache, keyed by the ETag — never re-serialised. Releases are
+    immutable, so a cached body stays right for as long as its release is the one asked for; when
+    another release becomes current, the ETag (and the key) changes. Only on a miss is the release
+    row read whole and the body built, through ``queries.released_observations`` as always.
+    """
+    now = timezone.now()
+    stamp = queries.public_release_stamp(label, now)
+    if stamp is None and required:
+        raise HttpError(404, "no public release" + (f" {label}" if label else ""))
+    if check is not None:
+        check()
+    etag = http.etag_for(stamp, request)
     if http.matches(request, etag):
         return http.not_modified(etag)
     cache_key = f"publication:public-json:{etag}"
     body = cache.get(cache_key)
     if body is None:
-        body = json.dumps(build(), default=_json_default, separators=(",", ":")).encode()
-        cache.set(cache_key, body, 3600)
+        release = Release.objects.select_related("corrects").get(pk=stamp.pk) if stamp is not None else None
+        body = json.dumps(build(release, now), default=_json_default, separators=(",", ":")).encode()  # type: ignore[arg-type]
+        cache.set(cache_key, body, CACHE_SECONDS)
     response = HttpResponse(body, content_type="application/json")
     http.public_headers(response, etag)
     return response
@@ -144,10 +170,10 @@ def _json_default(value: object) -> object:
     summary="Public releases, newest first",
 )
 def public_release_list(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    releases = list(queries.public_releases(now).select_related("corrects"))
-    newest = releases[0] if releases else None
-    return _cached_json(request, newest, lambda: [_release_out(r) for r in releases])
+    def build(_newest: Release | None, now: datetime) -> list[dict[str, Any]]:
+        return [_release_out(r) for r in queries.public_releases(now).select_related("corrects")]
+
+    return _public_json(request, None, build, required=False)
 
 
 @public_router.get(
@@ -156,10 +182,7 @@ def public_release_list(request: HttpRequest) -> HttpResponse:
     summary="One public release, with the changes a correction made",
 )
 def public_release_detail(request: HttpRequest, label: str) -> HttpResponse:
-    release = queries.public_release(label, timezone.now())
-    if release is None:
-        raise HttpError(404, f"no public release {label}")
-    return _cached_json(request, release, lambda: _release_out(release, detail=True))
+    return _public_json(request, label, lambda release, _now: _release_out(release, detail=True))
 
 
 @public_router.get(
@@ -168,12 +191,7 @@ def public_release_detail(request: HttpRequest, label: str) -> HttpResponse:
     summary="Datasets of the current (or named) public release",
 )
 def public_datasets(request: HttpRequest, release: str | None = None) -> HttpResponse:
-    now = timezone.now()
-    chosen = queries.public_release(release, now) if release else queries.current_release(now)
-    if chosen is None:
-        raise HttpError(404, "no public release" + (f" {release}" if release else ""))
-
-    def build() -> list[dict[str, Any]]:
+    def build(chosen: Release, now: datetime) -> list[dict[str, Any]]:
         observations = queries.released_observations(now, release=chosen)
         result = []
         for code in chosen.datasets:
@@ -200,7 +218,7 @@ def public_datasets(request: HttpRequest, release: str | None = None) -> HttpRes
             )
         return result
 
-    return _cached_json(request, chosen, build)
+    return _public_json(request, release, build)
 
 
 @public_router.get(
@@ -209,14 +227,11 @@ def public_datasets(request: HttpRequest, release: str | None = None) -> HttpRes
     summary="Published figures, filtered; every row with its source, method and coverage",
 )
 def public_observations(request: HttpRequest, filters: Query[ObservationFilters]) -> HttpResponse:
-    now = timezone.now()
-    chosen = queries.public_release(filters.release, now) if filters.release else queries.current_release(now)
-    if chosen is None:
-        raise HttpError(404, "no public release" + (f" {filters.release}" if filters.release else ""))
-    if not 1 <= filters.limit <= MAX_LIMIT or filters.offset < 0:
-        raise HttpError(400, f"limit must be 1..{MAX_LIMIT} and offset ≥ 0")
+    def check() -> None:
+        if not 1 <= filters.limit <= MAX_LIMIT or filters.offset < 0:
+            raise HttpError(400, f"limit must be 1..{MAX_LIMIT} and offset ≥ 0")
 
-    def build() -> dict[str, Any]:
+    def build(chosen: Release, now: datetime) -> dict[str, Any]:
         rows = queries.released_observations(now, release=chosen)
         if not filters.all_reports:
             rows = rows.filter(series_rank=0)
@@ -248,7 +263,7 @@ def public_observations(request: HttpRequest, filters: Query[ObservationFilters]
             "results": [{**row, "release": chosen.label} for row in page.values(*fields)],
         }
 
-    return _cached_json(request, chosen, build)
+    return _public_json(request, filters.release, build, check=check)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,11 +13,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
 from observatory.publication.models import Release
+from observatory.publication.queries import ReleaseStamp
 
 PUBLIC_MAX_AGE = 60  # seconds; short so a new release reaches readers quickly
 
 
-def etag_for(release: Release | None, request: HttpRequest, variant: str = "") -> str:
+def etag_for(release: Release | ReleaseStamp | None, request: HttpRequest, variant: str = "") -> str:
+    """The ETag of a public response: the release (its id and content hash), the path and the sorted
+    query string. ``release`` may be a full row or a ``queries.ReleaseStamp`` (same ETag either way)."""
     identity = f"{release.pk}:{release.content_hash}" if release is not None else "none"
     query = "&".join(sorted(request.GET.urlencode().split("&")))
     digest = hashlib.sha256(f"{identity}|{request.path}|{query}|{variant}".encode()).hexdigest()[:32]

@@ -94,5 +94,17 @@ class PublishedObservation(models.Model):
         indexes = [
             models.Index(fields=["release", "dataset", "drug", "year"], name="pubobs_release_ds_drug_year"),
             models.Index(fields=["release", "area_code"], name="pubobs_release_area"),
-            models.Index(fields=["release", "indicator", "drug"], name="pubobs_release_ind_drug"),
+            # The data explorer: one indicator, some countries, a span of years (drug optional).
+            models.Index(
+                fields=["release", "indicator", "area_code", "year"], name="pubobs_rel_ind_area_year"
+            ),
+            # Explorer by drug, and the open-data API's filter by indicator and drug.
+            models.Index(
+                fields=["release", "indicator", "drug", "area_code", "year"], name="pubobs_rel_ind_drug_area"
+            ),
+            # The open-data API's page order (dataset, indicator, drug, area, year, report rank).
+            models.Index(
+                fields=["release", "dataset", "indicator", "drug", "area_code", "year", "series_rank"],
+                name="pubobs_rel_api_order",
+            ),
         ]

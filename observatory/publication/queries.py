@@ -8,9 +8,11 @@ the public. Reviewers and analysts preview unreleased snapshots through ``previe
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -42,6 +44,43 @@ def current_release(now: datetime | None = None) -> Release | None:
 def public_release(label: str, now: datetime | None = None) -> Release | None:
     """A public release by label; None when it does not exist or is not (yet) public."""
     return public_releases(now).filter(label=label).first()
+
+
+class ReleaseStamp(NamedTuple):
+    """What identifies a public release's content: enough for an ETag and a cache key."""
+
+    pk: int
+    label: str
+    content_hash: str
+
+
+STAMP_SECONDS = 300
+
+
+def public_release_stamp(label: str | None = None, now: datetime | None = None) -> ReleaseStamp | None:
+    """The current (or named) public release as a stamp, so a revalidation (If-None-Match) or a cached
+    body costs no more than this: one indexed query reading three columns for the current release.
+
+    A named release, once public, stays public and unchanged for good (the services refuse to
+    schedule, withdraw, delete or alter a public release), so its stamp is kept in Django's cache
+    by label and a request naming it costs no query at all. Only public stamps are stored: a draft
+    or an embargoed release is looked up every time, so it shows the second its embargo passes.
+    """
+    key = ""
+    if label is not None:
+        key = "publication:public-stamp:" + hashlib.sha256(label.encode()).hexdigest()[:32]
+        cached = cache.get(key)
+        if cached is not None:
+            return ReleaseStamp(*cached)
+    releases = public_releases(now)
+    if label is not None:
+        releases = releases.filter(label=label)
+    row = releases.values_list("pk", "label", "content_hash").first()
+    if row is None:
+        return None
+    if key:
+        cache.set(key, tuple(row), STAMP_SECONDS)
+    return ReleaseStamp(*row)
 
 
 def released_observations(
