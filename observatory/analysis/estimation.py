@@ -7,8 +7,11 @@ why, calls the regional kernel, and turns the result into JSON that reproduces e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from observatory.analysis.calculators import json_safe
@@ -16,7 +19,9 @@ from observatory.analysis.kernels.regional import (
     IMPUTED,
     PAST_YEAR,
     REFERENCE_PERIODS,
+    AggregateEstimate,
     CountryInput,
+    CountryRow,
     EstimationParameters,
     NationalValue,
     PeriodPair,
@@ -126,6 +131,56 @@ def period_pairs(rows: Iterable[NationalPrevalence], year: int) -> tuple[PeriodP
     )
 
 
+class NationalIndex:
+    """One drug's national rows grouped by country once, for assembling the estimates of any year: a full
+    estimate set assembles every year of a drug from one index instead of regrouping the rows each time.
+    Gives the same selection and the same period pairs as :func:`_select` and :func:`period_pairs`."""
+
+    def __init__(self, national: Iterable[NationalPrevalence], drug_code: str) -> None:
+        self.drug_code = drug_code
+        self.by_country: dict[str, list[NationalPrevalence]] = {}
+        groups: dict[tuple[str, int], dict[str, float]] = {}
+        for row in national:
+            if row.drug_code != drug_code:
+                continue
+            self.by_country.setdefault(row.iso3, []).append(row)
+            if row.year is not None and row.best is not None and 0.0 <= row.best <= 100.0:
+                groups.setdefault((row.iso3, row.year), {})[row.reference_period] = row.best / 100.0
+        # per country, the survey years reporting past year and another period, in ascending order
+        self._paired: dict[str, list[tuple[int, dict[str, float]]]] = {}
+        for (iso3, survey_year), periods in groups.items():
+            if PAST_YEAR in periods and len(periods) > 1:
+                self._paired.setdefault(iso3, []).append((survey_year, periods))
+        for surveys in self._paired.values():
+            surveys.sort(key=lambda survey: survey[0])
+
+    def period_pairs(
+        self, year: int, known: Container[str], excluded: Container[str]
+    ) -> tuple[PeriodPair, ...]:
+        """:func:`period_pairs` over the rows of the ``known`` countries not ``excluded``."""
+        pairs: list[PeriodPair] = []
+        for iso3 in sorted(self._paired):
+            if iso3 not in known or iso3 in excluded:
+                continue
+            latest = None
+            for survey_year, periods in self._paired[iso3]:
+                if survey_year > year:
+                    break
+                latest = periods
+            if latest is not None:
+                pairs.append(
+                    PeriodPair(iso3, latest[PAST_YEAR], latest.get("lifetime"), latest.get("past_month"))
+                )
+        return tuple(pairs)
+
+
+@lru_cache(maxsize=16384)
+def _without_data(iso3: str, subregion: str, region: str, population_15_64: float) -> CountryInput:
+    """A country without a value; most of the universe in most years, so built once per placement and
+    population (CountryInput is immutable)."""
+    return CountryInput(iso3, subregion, region, population_15_64, None)
+
+
 def assemble_inputs(
     national: Sequence[NationalPrevalence],
     drug_code: str,
@@ -133,21 +188,40 @@ def assemble_inputs(
     universe: Sequence[CountryFrame],
     saved: Mapping[str, SavedEstimate] | None = None,
     exclude: Iterable[str] = (),
+    *,
+    index: NationalIndex | None = None,
 ) -> AssembledInputs:
-    """Pick each country's value and say why. ``exclude`` drops countries' national data (what-if)."""
+    """Pick each country's value and say why. ``exclude`` drops countries' national data (what-if).
+    ``index`` (of ``national`` for ``drug_code``) saves regrouping the rows when assembling many years."""
+    if index is None:
+        index = NationalIndex(national, drug_code)
+    elif index.drug_code != drug_code:
+        raise ValueError(f"the national index is of {index.drug_code!r}, not {drug_code!r}")
     excluded = set(exclude)
     known = {frame.iso3 for frame in universe}
-    by_country: dict[str, list[NationalPrevalence]] = {}
-    relevant = [row for row in national if row.drug_code == drug_code and row.iso3 in known]
-    for row in relevant:
-        by_country.setdefault(row.iso3, []).append(row)
+    by_country = index.by_country
     countries: list[CountryInput] = []
     records: list[dict[str, Any]] = []
     from_saved: set[str] = set()
+    saved = saved or {}
     for frame in universe:
+        own = by_country.get(frame.iso3)
+        if own is None and frame.iso3 not in saved and frame.iso3 not in excluded:
+            # no data at all (most countries in most years): the short way to the same record
+            records.append(
+                {
+                    "iso3": frame.iso3,
+                    "name": frame.name,
+                    "population_15_64": frame.population_15_64,
+                    "source": "none",
+                    "notes": [],
+                }
+            )
+            countries.append(_without_data(frame.iso3, frame.subregion, frame.region, frame.population_15_64))
+            continue
         notes: list[str] = []
         value: NationalValue | None = None
-        chosen = None if frame.iso3 in excluded else _select(by_country.get(frame.iso3, []), year)
+        chosen = None if own is None or frame.iso3 in excluded else _select(own, year)
         record: dict[str, Any] = {
             "iso3": frame.iso3,
             "name": frame.name,
@@ -197,9 +271,11 @@ def assemble_inputs(
         record["notes"] = notes
         records.append(record)
         countries.append(
-            CountryInput(frame.iso3, frame.subregion, frame.region, frame.population_15_64, value)
+            _without_data(frame.iso3, frame.subregion, frame.region, frame.population_15_64)
+            if value is None
+            else CountryInput(frame.iso3, frame.subregion, frame.region, frame.population_15_64, value)
         )
-    pairs = period_pairs([row for row in relevant if row.iso3 not in excluded], year)
+    pairs = index.period_pairs(year, known, excluded)
     return AssembledInputs(tuple(countries), pairs, tuple(records), frozenset(from_saved))
 
 
@@ -243,26 +319,176 @@ def plain(value: Any) -> Any:
     return json_safe(value)
 
 
+def _number(value: Any) -> Any:
+    """:func:`plain` for a number, with a shortcut for the finite floats that make up nearly all of them."""
+    if type(value) is float and value - value == 0.0:
+        return value
+    return plain(value)
+
+
+_FLOAT_FIELDS = (3, 6, 7, 8, 9, 10, 11)  # population, prevalences and users of a CountryRow
+_FLOATS = itemgetter(*_FLOAT_FIELDS)
+_YEAR = itemgetter(12)
+
+
+def _all_finite_floats(rows: Sequence[CountryRow]) -> bool:
+    """Whether every number of the rows is a finite ``float`` and every year an ``int`` or None — always
+    so for the service's inputs — so that :func:`plain` would leave them as they are."""
+    numbers: list[Any] = [number for row in rows for number in _FLOATS(row)]
+    return (
+        set(map(type, numbers)) <= {float}
+        and math.isfinite(sum(numbers))
+        and set(map(type, map(_YEAR, rows))) <= {int, type(None)}
+    )
+
+
+def _plain_numbers(row: CountryRow) -> CountryRow:
+    """A row with its numbers made JSON-safe as :func:`plain` makes them (the general, slow path)."""
+    values = list(row)
+    for i in (*_FLOAT_FIELDS, 12):
+        values[i] = plain(values[i])
+    return tuple(values)  # type: ignore[return-value]
+
+
+_PLAIN_NUMBER_TYPES = frozenset({float, int, type(None)})
+
+
+def _numbers(*values: Any) -> Sequence[Any]:
+    """The values as :func:`plain` makes them: returned as they are when all are ints, Nones or finite
+    floats (checked in one pass), else each through :func:`plain`."""
+    if set(map(type, values)) <= _PLAIN_NUMBER_TYPES and math.isfinite(
+        sum([value for value in values if type(value) is float])
+    ):
+        return values
+    return [plain(value) for value in values]
+
+
+def _national_dict(value: NationalValue) -> dict[str, Any]:
+    best, low, high, age_lower, age_upper, year, surveyed = _numbers(
+        value.best,
+        value.low,
+        value.high,
+        value.age_lower,
+        value.age_upper,
+        value.year,
+        value.population_surveyed_ages_within_15_64,
+    )
+    return {
+        "best": best,
+        "low": low,
+        "high": high,
+        "reference_period": value.reference_period,
+        "age_lower": age_lower,
+        "age_upper": age_upper,
+        "year": year,
+        "population_surveyed_ages_within_15_64": surveyed,
+        "source": value.source,
+    }
+
+
+def _aggregate_dict(aggregate: AggregateEstimate) -> dict[str, Any]:
+    (
+        population,
+        population_with_data,
+        coverage,
+        users_best,
+        users_best_computed,
+        users_low,
+        users_high,
+        prevalence_best,
+        prevalence_low,
+        prevalence_high,
+    ) = _numbers(
+        aggregate.population_15_64,
+        aggregate.population_with_data,
+        aggregate.coverage,
+        aggregate.users_best,
+        aggregate.users_best_computed,
+        aggregate.users_low,
+        aggregate.users_high,
+        aggregate.prevalence_best,
+        aggregate.prevalence_low,
+        aggregate.prevalence_high,
+    )
+    return {
+        "level": aggregate.level,
+        "name": aggregate.name,
+        "parent": aggregate.parent,
+        "members": list(aggregate.members),
+        "population_15_64": population,
+        "population_with_data": population_with_data,
+        "coverage": coverage,
+        "range_only": aggregate.range_only,
+        "users_best": users_best,
+        "users_best_computed": users_best_computed,
+        "users_low": users_low,
+        "users_high": users_high,
+        "prevalence_best": prevalence_best,
+        "prevalence_low": prevalence_low,
+        "prevalence_high": prevalence_high,
+        "countries_with_data": list(aggregate.countries_with_data),
+        "countries_imputed": list(aggregate.countries_imputed),
+    }
+
+
 def serialise(
     result: RegionalEstimate, assembled: AssembledInputs, names: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """The stored output: every country row (status relabelled for saved estimates), every aggregate
-    with its coverage, the period ratios and the full adjustment trail."""
+    with its coverage, the period ratios and the full adjustment trail.
+
+    Built straight from the kernel's plain rows, field by field in the order of the kernel's dataclasses
+    (``CountryEstimate``, ``AdjustmentStep``, ``AggregateEstimate``, ``NationalValue``): the same JSON as
+    :func:`plain` over those dataclasses, without materialising them. The trail shares its step dicts
+    with the country rows."""
     names = names or {}
-    countries = []
-    for row in result.countries:
-        data = plain(row)
-        data["name"] = names.get(row.iso3, row.iso3)
-        if row.iso3 in assembled.from_saved_estimate and row.status != IMPUTED:
-            data["status"] = REPORTED_ESTIMATE
-        countries.append(data)
+    from_saved = assembled.from_saved_estimate
+    rows = result.rows
+    if not _all_finite_floats(rows):
+        rows = tuple(_plain_numbers(row) for row in rows)
+    countries: list[dict[str, Any]] = []
+    trail: list[dict[str, Any]] = []
+    for row in rows:
+        iso3, subregion, region, population, status, method, best, low, high, users_best, users_low = row[:11]
+        steps = [
+            {
+                "iso3": step[0],
+                "step": step[1],
+                "method": step[2],
+                "detail": step[3],
+                "factor": None if step[4] is None else _number(step[4]),
+            }
+            for step in row[14]
+        ]
+        trail += steps
+        reported = row[13]
+        countries.append(
+            {
+                "iso3": iso3,
+                "subregion": subregion,
+                "region": region,
+                "population_15_64": population,
+                "status": REPORTED_ESTIMATE if status != IMPUTED and iso3 in from_saved else status,
+                "method": method,
+                "prevalence_best": best,
+                "prevalence_low": low,
+                "prevalence_high": high,
+                "users_best": users_best,
+                "users_low": users_low,
+                "users_high": row[11],
+                "year": row[12],
+                "reported_value": None if reported is None else _national_dict(reported),
+                "adjustments": steps,
+                "name": names.get(iso3, iso3),
+            }
+        )
     return {
         "parameters": plain(result.parameters.describe()),
         "methods": plain(methods_statement(result.parameters)),
         "period_ratios": plain(result.period_ratios),
-        "world": plain(result.world),
-        "regions": plain(result.regions),
-        "subregions": plain(result.subregions),
+        "world": _aggregate_dict(result.world),
+        "regions": [_aggregate_dict(aggregate) for aggregate in result.regions],
+        "subregions": [_aggregate_dict(aggregate) for aggregate in result.subregions],
         "countries": countries,
-        "adjustment_trail": plain(result.adjustment_trail),
+        "adjustment_trail": trail,
     }

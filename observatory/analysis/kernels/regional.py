@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -173,15 +175,85 @@ class AggregateEstimate:
     countries_imputed: tuple[str, ...]
 
 
+# The kernel's hot path works on plain tuples (a NamedTuple costs ~10× a tuple to build, and an estimate set
+# builds some 100,000 of them). Their fields are those of the dataclasses, in the same order.
+StepRow = tuple[str, str, str, str, float | None]
+"""An adjustment step: the fields of :class:`AdjustmentStep` (iso3, step, method, detail, factor)."""
+
+CountryRow = tuple[
+    str,
+    str,
+    str,
+    float,
+    str,
+    str,
+    float,
+    float,
+    float,
+    float,
+    float,
+    float,
+    int | None,
+    NationalValue | None,
+    tuple[StepRow, ...],
+]
+"""A country estimate: the fields of :class:`CountryEstimate` in order, adjustments as :data:`StepRow`."""
+
+
+def _country_estimate(row: CountryRow) -> CountryEstimate:
+    (
+        iso3,
+        subregion,
+        region,
+        population,
+        status,
+        method,
+        best,
+        low,
+        high,
+        users_best,
+        users_low,
+        users_high,
+    ) = row[:12]
+    return CountryEstimate(
+        iso3,
+        subregion,
+        region,
+        population,
+        status,
+        method,
+        best,
+        low,
+        high,
+        users_best,
+        users_low,
+        users_high,
+        row[12],
+        row[13],
+        tuple(AdjustmentStep(*step) for step in row[14]),
+    )
+
+
 @dataclass(frozen=True)
 class RegionalEstimate:
+    """The whole estimate. ``rows`` holds the countries as plain :data:`CountryRow` tuples (sorted by
+    region, subregion, ISO3); ``countries`` and ``adjustment_trail`` present them as dataclasses, built on
+    first use (the stored output is serialised from ``rows`` directly)."""
+
     parameters: EstimationParameters
     period_ratios: PeriodRatios
-    countries: tuple[CountryEstimate, ...]
+    rows: tuple[CountryRow, ...]
     subregions: tuple[AggregateEstimate, ...]
     regions: tuple[AggregateEstimate, ...]
     world: AggregateEstimate
-    adjustment_trail: tuple[AdjustmentStep, ...] = field(default=())
+
+    @cached_property
+    def countries(self) -> tuple[CountryEstimate, ...]:
+        return tuple(_country_estimate(row) for row in self.rows)
+
+    @cached_property
+    def adjustment_trail(self) -> tuple[AdjustmentStep, ...]:
+        return tuple(step for row in self.countries for step in row.adjustments)
 
     def country(self, iso3: str) -> CountryEstimate:
         for row in self.countries:
@@ -279,32 +351,24 @@ def period_ratios(pairs: Iterable[PeriodPair], statistic: str = "median") -> Per
     )
 
 
-@dataclass(frozen=True)
-class _Usable:
-    best: float
-    low: float
-    high: float
-    status: str
-    method: str
-    steps: tuple[AdjustmentStep, ...]
+# A usable national value after adjustment: best, low, high, status, method.
+_Usable = tuple[float, float, float, str, str]
 
 
 def _adjust_country(
     country: CountryInput, ratios: PeriodRatios, parameters: EstimationParameters
-) -> tuple[_Usable | None, list[AdjustmentStep]]:
+) -> tuple[_Usable | None, list[StepRow]]:
     """Return the adjusted past-year 15–64 value, or None (with the reason in the steps) if unusable."""
     value = country.national
     assert value is not None
     iso = country.iso3
-    steps: list[AdjustmentStep] = []
+    steps: list[StepRow] = []
     best = value.best
     low = value.best if value.low is None else value.low
     high = value.best if value.high is None else value.high
     methods: list[str] = []
     if value.low is None or value.high is None:
-        steps.append(
-            AdjustmentStep(iso, "bounds", parameters.missing_bounds_rule, "missing low/high set to best")
-        )
+        steps.append((iso, "bounds", parameters.missing_bounds_rule, "missing low/high set to best", None))
 
     if value.reference_period != PAST_YEAR:
         if value.reference_period == LIFETIME:
@@ -321,17 +385,18 @@ def _adjust_country(
             )
         if ratio is None:
             steps.append(
-                AdjustmentStep(
+                (
                     iso,
                     "period",
                     "unusable",
                     f"{value.reference_period} value cannot be converted: no country reports both periods",
+                    None,
                 )
             )
             return None, steps
         method = f"{value.reference_period}_to_past_year_{ratios.statistic}_ratio"
         steps.append(
-            AdjustmentStep(
+            (
                 iso,
                 "period",
                 method,
@@ -348,12 +413,10 @@ def _adjust_country(
         surveyed = f"{value.age_lower}–{value.age_upper}"
         covers_target = value.age_lower <= target[0] and value.age_upper >= target[1]
         if parameters.age_adjustment_method == AGE_NONE:
-            steps.append(
-                AdjustmentStep(iso, "age", AGE_NONE, f"surveyed ages {surveyed} taken as 15–64", 1.0)
-            )
+            steps.append((iso, "age", AGE_NONE, f"surveyed ages {surveyed} taken as 15–64", 1.0))
         elif covers_target:
             steps.append(
-                AdjustmentStep(
+                (
                     iso,
                     "age",
                     AGE_POPULATION_SHARE,
@@ -363,12 +426,13 @@ def _adjust_country(
             )
         elif value.population_surveyed_ages_within_15_64 is None:
             steps.append(
-                AdjustmentStep(
+                (
                     iso,
                     "age",
                     "not_adjusted",
                     f"surveyed ages {surveyed}: population of those ages not supplied, "
                     "value used as reported",
+                    None,
                 )
             )
         else:
@@ -379,7 +443,7 @@ def _adjust_country(
                     "and at most population_15_64"
                 )
             steps.append(
-                AdjustmentStep(
+                (
                     iso,
                     "age",
                     AGE_POPULATION_SHARE,
@@ -393,7 +457,7 @@ def _adjust_country(
 
     status = ADJUSTED if methods else REPORTED
     method = " + ".join(methods) if methods else "as_reported"
-    return _Usable(best, low, high, status, method, tuple(steps)), steps
+    return (best, low, high, status, method), steps
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -401,14 +465,36 @@ def _adjust_country(
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _percentile(values: Sequence[float], percent: float) -> float:
+    """``numpy.percentile(values, percent)`` with the default 'linear' method, in plain Python.
+
+    Same floating-point operations as NumPy (index (n − 1)·q, its lerp that interpolates from the nearer
+    end), so the figures are bit-identical; without NumPy's per-call overhead on a dozen values."""
+    ordered = sorted(values)
+    n = len(ordered)
+    virtual = (n - 1) * (percent / 100)
+    if virtual >= n - 1:
+        return float(ordered[-1])
+    if virtual < 0:
+        return float(ordered[0])
+    previous = math.floor(virtual)
+    gamma = virtual - previous
+    a, b = ordered[previous], ordered[previous + 1]
+    difference = b - a
+    return float(b - difference * (1 - gamma) if gamma >= 0.5 else a + difference * gamma)
+
+
 def _impute(
-    donors: Sequence[tuple[CountryInput, _Usable]], parameters: EstimationParameters
+    populations: Sequence[float],
+    bests: Sequence[float],
+    lows: Sequence[float],
+    highs: Sequence[float],
+    parameters: EstimationParameters,
 ) -> tuple[float, float, float, bool]:
-    populations = np.asarray([c.population_15_64 for c, _ in donors])
-    bests = np.asarray([u.best for _, u in donors])
-    best = float(np.sum(bests * populations) / np.sum(populations))
-    low = float(np.percentile([u.low for _, u in donors], parameters.imputation_low_percentile))
-    high = float(np.percentile([u.high for _, u in donors], parameters.imputation_high_percentile))
+    weights = np.asarray(populations, dtype=float)
+    best = float(np.sum(np.asarray(bests, dtype=float) * weights) / np.sum(weights))
+    low = _percentile(lows, parameters.imputation_low_percentile)
+    high = _percentile(highs, parameters.imputation_high_percentile)
     # A big country can pull the weighted mean outside the percentile range; keep low ≤ best ≤ high.
     clamped = low > best or high < best
     return best, min(low, best), max(high, best), clamped
@@ -419,16 +505,17 @@ def _aggregate(
     name: str,
     parent: str | None,
     members: tuple[str, ...],
-    rows: Sequence[CountryEstimate],
+    rows: Sequence[CountryRow],
     minimum_coverage: float,
 ) -> AggregateEstimate:
-    population = sum(r.population_15_64 for r in rows)
-    with_data = [r for r in rows if r.status != IMPUTED]
-    population_with_data = sum(r.population_15_64 for r in with_data)
+    # Plain sequential sums in row order (as the figures have always been summed).
+    population = sum(map(_POPULATION, rows))
+    with_data = [r for r in rows if r[4] != IMPUTED]
+    population_with_data = sum(map(_POPULATION, with_data))
     coverage = population_with_data / population
-    best = sum(r.users_best for r in rows)
-    low = sum(r.users_low for r in rows)
-    high = sum(r.users_high for r in rows)
+    best = sum(map(_USERS_BEST, rows))
+    low = sum(map(_USERS_LOW, rows))
+    high = sum(map(_USERS_HIGH, rows))
     range_only = coverage < minimum_coverage
     return AggregateEstimate(
         level=level,
@@ -446,9 +533,16 @@ def _aggregate(
         prevalence_best=None if range_only else best / population,
         prevalence_low=low / population,
         prevalence_high=high / population,
-        countries_with_data=tuple(sorted(r.iso3 for r in with_data)),
-        countries_imputed=tuple(sorted(r.iso3 for r in rows if r.status == IMPUTED)),
+        countries_with_data=tuple(sorted(map(_ISO3, with_data))),
+        countries_imputed=tuple(sorted([r[0] for r in rows if r[4] == IMPUTED])),
     )
+
+
+_ISO3 = itemgetter(0)
+_POPULATION = itemgetter(3)
+_USERS_BEST = itemgetter(9)
+_USERS_LOW = itemgetter(10)
+_USERS_HIGH = itemgetter(11)
 
 
 def estimate_regional_prevalence(
@@ -461,113 +555,135 @@ def estimate_regional_prevalence(
     _check_countries(countries)
     ratios = period_ratios(period_pairs, params.period_ratio_statistic)
 
-    trail: dict[str, list[AdjustmentStep]] = {c.iso3: [] for c in countries}
+    steps_of: dict[str, list[StepRow]] = {}
     usable: dict[str, _Usable] = {}
+    # donors per scope: populations, bests, lows, highs and codes, in the order of ``countries``
+    scopes: dict[tuple[str, str], tuple[list[float], list[float], list[float], list[float], list[str]]]
+    scopes = {}
     for country in countries:
         if country.national is None:
             continue
         adjusted, steps = _adjust_country(country, ratios, params)
-        trail[country.iso3].extend(steps)
+        if steps:
+            steps_of[country.iso3] = steps
         if adjusted is not None:
             usable[country.iso3] = adjusted
-
-    donors_by_scope: dict[tuple[str, str], list[tuple[CountryInput, _Usable]]] = {}
-    for country in countries:
-        if country.iso3 in usable:
-            pair = (country, usable[country.iso3])
             for key in (("subregion", country.subregion), ("region", country.region), ("world", WORLD)):
-                donors_by_scope.setdefault(key, []).append(pair)
+                donors = scopes.get(key)
+                if donors is None:
+                    donors = scopes[key] = ([], [], [], [], [])
+                donors[0].append(country.population_15_64)
+                donors[1].append(adjusted[0])
+                donors[2].append(adjusted[1])
+                donors[3].append(adjusted[2])
+                donors[4].append(country.iso3)
     if not usable:
         raise ValueError("no country has usable data for this drug and year; nothing to impute from")
 
-    rows: list[CountryEstimate] = []
-    imputed_by_scope: dict[tuple[str, str], tuple[float, float, float, bool]] = {}
-    for country in countries:
-        found = usable.get(country.iso3)
-        if found is not None:
-            best, low, high, status, method = found.best, found.low, found.high, found.status, found.method
-        else:
-            for scope, name in (
-                ("subregion", country.subregion),
-                ("region", country.region),
-                ("world", WORLD),
-            ):
-                donors = donors_by_scope.get((scope, name))
-                if donors:
-                    break
-            assert donors
-            # every country imputed from the same scope gets the same values: compute them once
-            if (scope, name) not in imputed_by_scope:
-                imputed_by_scope[(scope, name)] = _impute(donors, params)
-            best, low, high, clamped = imputed_by_scope[(scope, name)]
-            status, method = IMPUTED, f"imputed_from_{scope}"
-            donor_codes = ", ".join(sorted(c.iso3 for c, _ in donors))
-            trail[country.iso3].append(
-                AdjustmentStep(
-                    country.iso3,
-                    "imputation",
-                    method,
-                    f"{name}: population-weighted mean (best), P{params.imputation_low_percentile:g}/"
-                    f"P{params.imputation_high_percentile:g} (low/high) of {donor_codes}"
-                    + ("; bounds widened to include best" if clamped else ""),
-                )
-            )
-        population = country.population_15_64
-        rows.append(
-            CountryEstimate(
-                iso3=country.iso3,
-                subregion=country.subregion,
-                region=country.region,
-                population_15_64=population,
-                status=status,
-                method=method,
-                prevalence_best=best,
-                prevalence_low=low,
-                prevalence_high=high,
-                users_best=best * population,
-                users_low=low * population,
-                users_high=high * population,
-                year=country.national.year if country.national else None,
-                reported_value=country.national,
-                adjustments=tuple(trail[country.iso3]),
-            )
-        )
-    rows.sort(key=lambda r: (r.region, r.subregion, r.iso3))
+    # Every country of a subregion without data is imputed from the same scope (the subregion, else its
+    # region, else the world) with the same values and the same reason: computed once per subregion.
+    low_label = f"P{params.imputation_low_percentile:g}"
+    high_label = f"P{params.imputation_high_percentile:g}"
+    by_scope: dict[tuple[str, str], tuple[float, float, float, str, str]] = {}
+    by_subregion: dict[str, tuple[float, float, float, str, str]] = {}
 
-    subregion_rows: dict[str, list[CountryEstimate]] = {}
-    region_subregions: dict[str, set[str]] = {}
-    for row in rows:
-        subregion_rows.setdefault(row.subregion, []).append(row)
-        region_subregions.setdefault(row.region, set()).add(row.subregion)
-    subregions = tuple(
-        _aggregate(
-            "subregion",
-            name,
-            members[0].region,
-            tuple(r.iso3 for r in members),
-            members,
-            params.minimum_coverage,
+    def imputation(subregion: str, region: str) -> tuple[float, float, float, str, str]:
+        key = ("subregion", subregion)
+        if key not in scopes:
+            key = ("region", region)
+            if key not in scopes:
+                key = ("world", WORLD)
+        found = by_scope.get(key)
+        if found is None:
+            populations, bests, lows, highs, codes = scopes[key]
+            best, low, high, clamped = _impute(populations, bests, lows, highs, params)
+            found = by_scope[key] = (
+                best,
+                low,
+                high,
+                f"imputed_from_{key[0]}",
+                f"{key[1]}: population-weighted mean (best), {low_label}/{high_label} (low/high) of "
+                f"{', '.join(sorted(codes))}" + ("; bounds widened to include best" if clamped else ""),
+            )
+        by_subregion[subregion] = found
+        return found
+
+    # rows go to their subregion's bucket; the buckets are then laid out by region, subregion and ISO3
+    buckets: dict[str, list[CountryRow]] = {}
+    region_of: dict[str, str] = {}
+    for country in countries:
+        iso = country.iso3
+        subregion = country.subregion
+        population = country.population_15_64
+        national = country.national
+        adjustments: tuple[StepRow, ...]
+        own_steps: list[StepRow] | None
+        bucket = buckets.get(subregion)
+        if bucket is None:
+            bucket = buckets[subregion] = []
+            region_of[subregion] = country.region
+        found = None if national is None else usable.get(iso)
+        if found is not None:
+            best, low, high, status, method = found
+            own_steps = steps_of.get(iso)
+            adjustments = tuple(own_steps) if own_steps else ()
+        else:
+            best, low, high, method, detail = by_subregion.get(subregion) or imputation(
+                subregion, country.region
+            )
+            status = IMPUTED
+            step: StepRow = (iso, "imputation", method, detail, None)
+            own_steps = None if national is None else steps_of.get(iso)
+            adjustments = (*own_steps, step) if own_steps else (step,)
+        bucket.append(
+            (
+                iso,
+                subregion,
+                country.region,
+                population,
+                status,
+                method,
+                best,
+                low,
+                high,
+                best * population,
+                low * population,
+                high * population,
+                None if national is None else national.year,
+                national,
+                adjustments,
+            )
         )
-        for name, members in sorted(subregion_rows.items())
-    )
-    regions = tuple(
-        _aggregate(
-            "region",
-            region,
-            WORLD,
-            tuple(sorted(names)),
-            [r for r in rows if r.region == region],
-            params.minimum_coverage,
-        )
-        for region, names in sorted(region_subregions.items())
-    )
-    world = _aggregate("global", WORLD, None, tuple(r.name for r in regions), rows, params.minimum_coverage)
+    subregions_of: dict[str, list[str]] = {}
+    for subregion, region in region_of.items():
+        subregions_of.setdefault(region, []).append(subregion)
+    minimum = params.minimum_coverage
+    rows: list[CountryRow] = []
+    subregion_list: list[AggregateEstimate] = []
+    region_list: list[AggregateEstimate] = []
+    for region in sorted(subregions_of):
+        names = sorted(subregions_of[region])
+        region_rows: list[CountryRow] = []
+        for name in names:
+            members = buckets[name]
+            members.sort(key=_ISO3)
+            region_rows += members
+            subregion_list.append(
+                _aggregate("subregion", name, region, tuple(map(_ISO3, members)), members, minimum)
+            )
+        rows += region_rows
+        region_list.append(_aggregate("region", region, WORLD, tuple(names), region_rows, minimum))
+    subregions = tuple(sorted(subregion_list, key=_NAME))
+    regions = tuple(region_list)
+    world = _aggregate("global", WORLD, None, tuple(r.name for r in regions), rows, minimum)
     return RegionalEstimate(
         parameters=params,
         period_ratios=ratios,
-        countries=tuple(rows),
+        rows=tuple(rows),
         subregions=subregions,
         regions=regions,
         world=world,
-        adjustment_trail=tuple(step for row in rows for step in row.adjustments),
     )
+
+
+_NAME = attrgetter("name")
