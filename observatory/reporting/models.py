@@ -156,6 +156,24 @@ class Value(models.Model):
         indexes = [models.Index(fields=["question", "dims"])]
 
 
+class ValueSnapshot(models.Model):
+    """The entry-0 cells of one submission in two JSON texts (``kernels.cells.Snapshot``): the cell ids,
+    named by their digest ``layout``, and the stored values in the same order. Validation reads one row
+    per submission instead of thousands, and parses the list of cells once per layout.
+
+    Derived data: the services rewrite it in the same transaction as every change of the submission's
+    values (``services.refresh_snapshots``); the ``Value`` rows stay the record.
+    """
+
+    submission = models.OneToOneField(
+        Submission, on_delete=models.CASCADE, primary_key=True, related_name="snapshot"
+    )
+    layout = models.CharField(max_length=64)
+    # values before cells: a reader of values must not walk the (long) cells' overflow pages to reach them
+    values = models.TextField()
+    cells = models.TextField()
+
+
 class Query(models.Model):
     """An analyst's question on one cell of a submission, with a thread of messages."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from observatory.reporting import catalog
 from observatory.reporting.kernels import cells as cellkit
 from observatory.reporting.kernels.instrument import CellKey, Value
 from observatory.reporting.kernels.validation import ValidationReport, validate_submission
-from observatory.reporting.models import ModuleInvitation, Query, Submission
+from observatory.reporting.models import Instrument, ModuleInvitation, Query, Submission, ValueSnapshot
 from observatory.reporting.models import Value as StoredValue
 
 if TYPE_CHECKING:
@@ -40,16 +40,55 @@ def submission(user: Actor, pk: int) -> Submission:
     return submissions(user, origin=None).get(pk=pk)
 
 
-def values_map(rows: Iterable[StoredValue]) -> dict[CellKey, Value]:
-    return {
-        cellkit.key_of(row.question, row.dims): cellkit.decode(row.value) for row in rows if row.entry == 0
-    }
-
-
 def values_of(submission: Submission) -> dict[CellKey, Value]:
-    return values_map(
-        StoredValue.objects.filter(submission=submission, entry=0).only("question", "dims", "value", "entry")
-    )
+    return values_of_many([submission.pk])[submission.pk]
+
+
+_LAYOUTS: dict[str, tuple[CellKey, ...]] = {}  # snapshot layout digest -> its cell keys (content-addressed)
+_MAX_LAYOUTS = 1024
+
+
+def _layout_keys(layouts: set[str]) -> dict[str, tuple[CellKey, ...]]:
+    """The cell keys of each layout: parsed once per process (a digest names one list of cells forever).
+    A layout no snapshot has any more (rewritten meanwhile) is left out."""
+    unknown = layouts - _LAYOUTS.keys()
+    if unknown:
+        if len(_LAYOUTS) + len(unknown) > _MAX_LAYOUTS:
+            _LAYOUTS.clear()
+            unknown = layouts
+        for layout, cells in ValueSnapshot.objects.filter(layout__in=unknown).values_list("layout", "cells"):
+            if layout not in _LAYOUTS:
+                _LAYOUTS[layout] = cellkit.layout_keys(cells)
+    return {layout: keys for layout in layouts if (keys := _LAYOUTS.get(layout)) is not None}
+
+
+def values_of_many(submission_ids: Iterable[int]) -> dict[int, dict[CellKey, Value]]:
+    """The entry-0 values of each submission, by submission id: one snapshot row per submission, its
+    values decoded with one json.loads; the value rows only for a submission without a snapshot."""
+    ids = list(dict.fromkeys(submission_ids))
+    result: dict[int, dict[CellKey, Value]] = {}
+    for start in range(0, len(ids), 500):  # stay under the database's limit of query parameters
+        part = ids[start : start + 500]
+        found = list(
+            ValueSnapshot.objects.filter(submission_id__in=part).values_list(
+                "submission_id", "layout", "values"
+            )
+        )
+        keys = _layout_keys({layout for _, layout, _ in found})
+        for submission_id, layout, values in found:
+            if layout in keys:
+                result[submission_id] = cellkit.snapshot_values(keys[layout], values)
+        missing = [pk for pk in part if pk not in result]
+        if missing:
+            rows: dict[int, list[tuple[str, str, Any]]] = {pk: [] for pk in missing}
+            for submission_id, question, dims, raw in StoredValue.objects.filter(
+                submission_id__in=missing, entry=0
+            ).values_list("submission_id", "question", "dims", "value"):
+                rows[submission_id].append((question, dims, raw))
+            for pk, cells in rows.items():
+                snapshot = cellkit.snapshot_of(cells)
+                result[pk] = cellkit.snapshot_values(cellkit.layout_keys(snapshot.cells), snapshot.values)
+    return {pk: result[pk] for pk in ids}
 
 
 def value_rows(submission: Submission) -> dict[CellKey, StoredValue]:
@@ -61,23 +100,61 @@ def value_rows(submission: Submission) -> dict[CellKey, StoredValue]:
 
 def history_of(submission: Submission) -> dict[int, dict[CellKey, Value]]:
     """The country's validated or approved values of earlier years, by year (questionnaire and annex)."""
-    # Two steps, so the database walks the value index of a handful of submissions, not every value.
-    years = dict(
-        Submission.objects.filter(
-            country_id=submission.country_id, year__lt=submission.year, status__in=HISTORY_STATUSES
-        ).values_list("pk", "year")
-    )
-    rows = (
-        (years[submission_id], question, dims, raw)
-        for submission_id, question, dims, raw in StoredValue.objects.filter(
-            submission_id__in=list(years), entry=0
-        ).values_list("submission_id", "question", "dims", "value")
-    )
-    history: dict[int, dict[CellKey, Value]] = defaultdict(dict)
-    for year, question, dims, raw in rows:
-        key = cellkit.key_of(question, dims)
-        history[year].setdefault(key, cellkit.decode(raw))
-    return dict(history)
+    return histories_of([submission])[submission.pk]
+
+
+def histories_of(submissions: Sequence[Submission]) -> dict[int, dict[int, dict[CellKey, Value]]]:
+    """`history_of` for many submissions at once (by submission id): one query for the earlier
+    submissions of all their countries, one read of their snapshots. Where a year has several
+    submissions (questionnaire and annex), the first by id gives a cell its value."""
+    if not submissions:
+        return {}
+    latest: dict[int, int] = {}
+    for item in submissions:
+        latest[item.country_id] = max(latest.get(item.country_id, 0), item.year)
+    earlier = [
+        (pk, country_id, year)
+        for pk, country_id, year in Submission.objects.filter(
+            country_id__in=list(latest), year__lt=max(latest.values()), status__in=HISTORY_STATUSES
+        )
+        .order_by("pk")
+        .values_list("pk", "country_id", "year")
+        if year < latest[country_id]
+    ]
+    values = values_of_many(pk for pk, _, _ in earlier)
+    by_country: dict[int, list[tuple[int, dict[CellKey, Value]]]] = defaultdict(list)
+    for pk, country_id, year in earlier:
+        by_country[country_id].append((year, values[pk]))
+    result: dict[int, dict[int, dict[CellKey, Value]]] = {}
+    for item in submissions:
+        history: dict[int, dict[CellKey, Value]] = {}
+        for year, cells in by_country.get(item.country_id, ()):
+            if year >= item.year or not cells:
+                continue
+            if year not in history:
+                history[year] = cells
+            else:  # a second submission of the year: its cells only where the first has none
+                history[year] = {**cells, **history[year]}
+        result[item.pk] = history
+    return result
+
+
+def validate_many(submissions: Sequence[Submission], *, chunk: int = 50) -> dict[int, ValidationReport]:
+    """`validation_report` without the permission check, for many submissions (by submission id): values
+    and history read in bulk, `chunk` submissions at a time (memory stays bounded), each rule set compiled
+    once (callers check scope)."""
+    instruments = Instrument.objects.in_bulk({item.instrument_id for item in submissions})
+    rule_sets = {pk: catalog.rule_set(row.code, row.version) for pk, row in instruments.items()}
+    reports: dict[int, ValidationReport] = {}
+    for start in range(0, len(submissions), chunk):
+        part = submissions[start : start + chunk]
+        values = values_of_many(item.pk for item in part)
+        histories = histories_of(part)
+        for item in part:
+            reports[item.pk] = validate_submission(
+                rule_sets[item.instrument_id], values[item.pk], histories[item.pk]
+            )
+    return reports
 
 
 def validation_report(user: Actor, submission: Submission) -> ValidationReport:

@@ -28,6 +28,7 @@ from observatory.reporting.models import (
     QueryMessage,
     Question,
     Submission,
+    ValueSnapshot,
 )
 from observatory.reporting.models import Value as StoredValue
 
@@ -350,11 +351,54 @@ def _write_cells(
             before[cell], after[cell] = row.value, encoded
             saved.append(SavedCell(cell, row.version + 1, cellkit.display(value)))
         if after:
+            _change_snapshot(submission.pk, after)
             audit.record(
                 actor, action, "submission", submission.pk, country_iso3=submission.country.iso3,
                 before=before, after=after,
             )  # fmt: skip
     return saved
+
+
+def _change_snapshot(submission_id: int, changes: dict[str, Any]) -> None:
+    """Apply changed cells ({cell id: stored value or None}) to the submission's snapshot (in the caller's
+    transaction, after the rows changed); rebuild it from the rows when it does not exist yet."""
+    found = ValueSnapshot.objects.filter(submission_id=submission_id).values_list("cells", "values").first()
+    if found is None:
+        refresh_snapshots([submission_id])
+        return
+    snapshot = cellkit.snapshot_changed(found[0], found[1], changes)
+    ValueSnapshot.objects.filter(submission_id=submission_id).update(
+        layout=snapshot.layout, cells=snapshot.cells, values=snapshot.values
+    )
+
+
+def refresh_snapshots(submission_ids: Iterable[int], *, chunk: int = 500) -> None:
+    """Rebuild the value snapshots of these submissions from their entry-0 rows.
+
+    Call it inside the transaction that changed the rows, so readers never see one without the other.
+    """
+    ids = sorted(set(submission_ids))
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        rows: dict[int, list[tuple[str, str, Any]]] = {pk: [] for pk in part}
+        for submission_id, question, dims, raw in StoredValue.objects.filter(
+            submission_id__in=part, entry=0
+        ).values_list("submission_id", "question", "dims", "value"):
+            rows[submission_id].append((question, dims, raw))
+        snapshots = []
+        for pk, cells in rows.items():
+            snapshot = cellkit.snapshot_of(cells)
+            snapshots.append(
+                ValueSnapshot(
+                    submission_id=pk, layout=snapshot.layout, cells=snapshot.cells, values=snapshot.values
+                )
+            )
+        ValueSnapshot.objects.bulk_create(
+            snapshots,
+            update_conflicts=True,
+            unique_fields=["submission"],
+            update_fields=["layout", "cells", "values"],
+        )
 
 
 def _conflict(
@@ -856,6 +900,7 @@ def import_annex_prevalence(actor: Actor | None, path: Path | str, *, system: bo
             new_values.append(value)
             reports[sheet].values_created += 1
         StoredValue.objects.bulk_create(new_values, batch_size=1000)
+        refresh_snapshots({value.submission_id for value in new_values})
         outcome = AnnexImport(tuple(reports.values()), len(missing), len(new_values))
         audit.record(
             actor, "reporting.annex.import", "annex", "1.2",

@@ -53,6 +53,9 @@ def test_past_month_above_past_year_is_reported_with_values_and_cells(shipped):
     assert (violations[0].left_value, violations[0].right_value) == (7.5, 5.0)
 
 
+SURVEY_YEAR = cell_key("gp_survey_year")
+
+
 def test_consistent_prevalence_passes_every_rule(shipped):
     values = {
         gp(period="past_month"): 1.0,
@@ -62,13 +65,47 @@ def test_consistent_prevalence_passes_every_rule(shipped):
         gp(sex="female"): 1.5,
         gp(estimate="low"): 1.5,
         gp(estimate="high"): 2.6,
+        SURVEY_YEAR: (2022, 2023),
     }
     assert shipped.evaluate(values) == []
 
 
 def test_percentage_above_100_and_total_outside_male_female(shipped):
-    values = {gp(): 101.0, gp(sex="male"): 3.0, gp(sex="female"): 2.0}
+    values = {gp(): 101.0, gp(sex="male"): 3.0, gp(sex="female"): 2.0, SURVEY_YEAR: (2023, 2023)}
     assert sorted(v.rule_id for v in shipped.evaluate(values)) == ["gp.range.max", "gp.sex.total_le_upper"]
+
+
+def test_totals_only_prevalence_with_survey_year_passes_the_pair_rule(shipped):
+    """Given a country reporting only totals (sex and age group "total") and the survey year,
+    then no rule fails: totals count as reported prevalence."""
+    values = {gp(): 2.0, gp(drug="cocaine"): 0.5, SURVEY_YEAR: (2022, 2023)}
+    assert shipped.evaluate(values) == []
+
+
+def test_totals_only_prevalence_without_survey_year_fails_the_pair_rule(shipped):
+    values = {gp(): 2.0}
+    [violation] = shipped.evaluate(values)
+    assert violation.rule_id == "gp.survey.year_with_data"
+    assert violation.message == (
+        "General population prevalence is reported but the survey year is not reported: report both or neither."
+    )
+    assert violation.cells == (gp(), SURVEY_YEAR)
+
+
+def test_survey_year_without_any_prevalence_fails_the_pair_rule(shipped):
+    """Given a survey year and no prevalence cell at all, then the pair rule fails (and nothing else)."""
+    [violation] = shipped.evaluate({SURVEY_YEAR: (2022, 2023)})
+    assert violation.rule_id == "gp.survey.year_with_data"
+    assert violation.importance == "medium"
+    assert violation.message == (
+        "General population prevalence is not reported but the survey year is reported: report both or neither."
+    )
+    assert violation.cells == (SURVEY_YEAR,)
+
+
+def test_survey_year_with_only_a_disaggregated_cell_passes_the_pair_rule(shipped):
+    values = {gp(sex="female", age_group="15_24"): 3.0, SURVEY_YEAR: (2022, 2023)}
+    assert [v.rule_id for v in shipped.evaluate(values)] == []
 
 
 def test_sum_of_components_above_reported_total(shipped):

@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 from observatory.access.models import AuditEvent
 from observatory.reference.annex.prevalence import parse_general_population
 from observatory.reporting import queries, services
+from observatory.reporting.kernels import cells as cellkit
 from observatory.reporting.kernels.workbook import build_workbook
-from observatory.reporting.models import Submission, Value
+from observatory.reporting.models import Submission, Value, ValueSnapshot
 from tests.factories import make_user
 from tests.reporting.factories import draft, prevalence
 
@@ -125,6 +126,13 @@ def test_given_annex_1_2_when_imported_twice_then_counts_per_sheet_match_the_fil
     assert by_sheet["Tranquillizers and sedatives"].layout == "total_male_female"
     assert by_sheet["Tranquillizers and sedatives"].imported == 179
     assert Value.objects.count() == first.values_created
+    # Each imported submission's snapshot holds exactly its entry-0 rows (what validation reads as history).
+    imported = list(Submission.objects.all())
+    assert ValueSnapshot.objects.count() == len(imported)
+    snapshots = queries.values_of_many(s.pk for s in imported)
+    for submission in imported:
+        rows = submission.values.filter(entry=0).values_list("question", "dims", "value")
+        assert snapshots[submission.pk] == {cellkit.key_of(q, d): cellkit.decode(raw) for q, d, raw in rows}
     values, submissions = Value.objects.count(), Submission.objects.count()
     second = services.import_annex_prevalence(None, ANNEX, system=True)
     assert (second.values_created, second.submissions_created) == (0, 0)

@@ -4,9 +4,11 @@ and parsing of what a person types into a form field. Pure functions, no Django.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -54,6 +56,69 @@ def parse_cell_id(text: str) -> CellKey:
     return key_of(question, dims)
 
 
+@functools.lru_cache(maxsize=65536)
+def key_of_cell_id(text: str) -> CellKey:
+    """`parse_cell_id`, cached (snapshots name every cell of every submission by its cell id)."""
+    return parse_cell_id(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A submission's cells as two JSON arrays: the cell ids (ordered by question, then dims) and their
+    stored values in the same order. Complete submissions of an instrument share one list of cells,
+    named by its digest (`layout`), so a reader parses the cells once and then only the values."""
+
+    layout: str  # sha256 of `cells`
+    cells: str
+    values: str
+
+
+def _snapshot(ordered: list[tuple[str, Any]]) -> Snapshot:
+    cells = json.dumps([cell for cell, _ in ordered], ensure_ascii=False, separators=(",", ":"))
+    values = json.dumps([raw for _, raw in ordered], ensure_ascii=False, separators=(",", ":"))
+    return Snapshot(hashlib.sha256(cells.encode()).hexdigest(), cells, values)
+
+
+def _ordered(cells: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    # By (question, dims), the same on every database (cell ids are "question|dims").
+    return sorted(cells, key=lambda item: item[0].partition("|")[::2])
+
+
+def snapshot_of(rows: Iterable[tuple[str, str, Any]]) -> Snapshot:
+    """The snapshot of (question, dims, stored value) rows."""
+    return _snapshot(_ordered((f"{question}|{dims}", raw) for question, dims, raw in rows))
+
+
+def snapshot_changed(cells: str, values: str, changes: Mapping[str, Any]) -> Snapshot:
+    """A snapshot with `changes` applied: {cell id: new stored value, or None for a cleared cell}."""
+    current = dict(zip(json.loads(cells), json.loads(values), strict=True))
+    for cell, raw in changes.items():
+        if raw is None:
+            current.pop(cell, None)
+        else:
+            current[cell] = raw
+    return _snapshot(_ordered(current.items()))
+
+
+def layout_keys(cells: str) -> tuple[CellKey, ...]:
+    """The cell keys of a snapshot's list of cells."""
+    return tuple(map(key_of_cell_id, json.loads(cells)))
+
+
+def snapshot_values(keys: tuple[CellKey, ...], values: str) -> dict[CellKey, Value]:
+    """The values of a snapshot (keys from `layout_keys`), decoded as `decode` decodes one stored value."""
+    raws = json.loads(values)
+    result = dict(zip(keys, raws, strict=True))
+    # Numbers and text decode to themselves; decode only the rest (year ranges, "--").
+    for index, raw in enumerate(raws):
+        if type(raw) not in _DECODES_TO_ITSELF:
+            result[keys[index]] = decode(raw)
+    return result
+
+
+_DECODES_TO_ITSELF: Final = frozenset({int, float, str})
+
+
 def encode(value: Value) -> Any:
     """A value as JSON: numbers and text as themselves, a year range as [first, last], "--" as an object."""
     if isinstance(value, NotKnown):
@@ -64,6 +129,9 @@ def encode(value: Value) -> Any:
 
 
 def decode(raw: Any) -> Value:
+    kind = type(raw)
+    if kind is float or kind is int or kind is str:  # the common case first (bool is not int here)
+        return raw
     if isinstance(raw, dict) and raw.get("not_known"):
         return NOT_KNOWN
     if isinstance(raw, list) and len(raw) == 2:

@@ -8,7 +8,6 @@ the history does not distort.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,12 +45,6 @@ class ValidationReport:
         return tuple(violation for violation in self.violations if violation.importance == importance)
 
 
-def _number(value: Value | None) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def find_outliers(
     current: Mapping[CellKey, Value],
     history: Mapping[int, Mapping[CellKey, Value]],
@@ -68,12 +61,18 @@ def find_outliers(
     if method not in DEFAULT_THRESHOLDS:
         raise ValueError(f"unknown outlier method {method!r}; use 'z' or 'modified_z'")
     limit = DEFAULT_THRESHOLDS[method] if threshold is None else threshold
-    cells = [(key, number) for key, value in current.items() if (number := _number(value)) is not None]
-    if not cells or not history:
+    if not current or not history:
         return []
+    # The numbers of the submission (as_number: NaN for what is not a number), finite ones only.
+    reported = np.fromiter(map(as_number, current.values()), np.float64, len(current))
+    numeric = np.flatnonzero(np.isfinite(reported))
+    if numeric.size == 0:
+        return []
+    every_key = list(current)
+    keys = [every_key[index] for index in numeric.tolist()]
+    numbers = reported[numeric]
     years = sorted(history)
-    keys = [key for key, _ in cells]
-    matrix = np.empty((len(cells), len(years)))
+    matrix = np.empty((len(keys), len(years)))
     for column, year in enumerate(years):
         year_values = history[year]
         matrix[:, column] = np.fromiter(map(as_number, map(year_values.get, keys)), np.float64, len(keys))
@@ -83,7 +82,7 @@ def find_outliers(
     if rows.size == 0:
         return []
     series = matrix[rows]
-    values = np.array([cells[row][1] for row in rows])
+    values = numbers[rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "z":
             centre = np.nanmean(series, axis=1)
@@ -100,17 +99,14 @@ def find_outliers(
             fallback = MEAN_ABSOLUTE_DEVIATION_CONSTANT * (values - centre) / mean_ad
             scores = np.where(mad > 0, scores, fallback)
     flagged = np.flatnonzero(np.isfinite(scores) & (np.abs(scores) > limit))
+    flagged_rows = rows[flagged]
     return [
-        Outlier(
-            cell=cells[rows[index]][0],
-            value=float(values[index]),
-            score=float(scores[index]),
-            method=method,
-            centre=float(centre[index]),
-            history_years=int(counts[rows[index]]),
+        Outlier(cell=keys[row], value=value, score=score, method=method, centre=middle, history_years=years_seen)
+        for row, value, score, middle, years_seen in zip(
+            flagged_rows.tolist(), values[flagged].tolist(), scores[flagged].tolist(),
+            centre[flagged].tolist(), counts[flagged_rows].tolist(), strict=True,
         )
-        for index in flagged
-    ]
+    ]  # fmt: skip
 
 
 def _row_nanmedian(matrix: npt.NDArray[np.float64], counts: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
