@@ -104,15 +104,20 @@ def copy_anchor(path: Path) -> float:
     return seconds
 
 
-def import_once(path: Path) -> tuple[float, int]:
+def import_once(path: Path) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this process, rows imported); the app is imported beforehand."""
     from observatory.seizures.services import import_seizure_file
 
     empty_tables()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     outcome = import_seizure_file(None, path, system=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     assert outcome.batch.status == "imported", outcome.batch.errors[:5]
-    return seconds, outcome.batch.rows_imported
+    return seconds, cpu, outcome.batch.rows_imported
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -145,17 +150,30 @@ def main(argv: list[str] | None = None) -> None:
         if not path.exists():
             write_seizure_cases_csv(path, args.count, args.seed)
         print(f"{args.count:,} generated cases, {path.stat().st_size / 1e6:.0f} MB, database {args.database}")
+        import observatory.seizures.services  # noqa: F401  (module loading is not part of an import)
+
+        print(f"before: {load_average()}")
         import_times: list[float] = []
+        cpu_times: list[float] = []
         anchor_times: list[float] = []
         for run in range(args.runs):
             if args.database == "postgresql":
                 anchor_times.append(copy_anchor(path))
-            seconds, rows = import_once(path)
+            seconds, cpu, rows = import_once(path)
             import_times.append(seconds)
+            cpu_times.append(cpu)
             anchor = f", COPY {anchor_times[-1]:.2f} s" if anchor_times else ""
-            print(f"run {run + 1}: import {seconds:.2f} s ({rows / seconds:,.0f} rows/s){anchor}")
+            print(
+                f"run {run + 1}: import {seconds:.2f} s ({rows / seconds:,.0f} rows/s; "
+                f"Python process CPU {cpu:.2f} s){anchor}; {load_average()}"
+            )
         median_import = statistics.median(import_times)
+        median_cpu = statistics.median(cpu_times)
         print(f"median import: {median_import:.2f} s = {args.count / median_import:,.0f} rows/s")
+        print(
+            f"median CPU time of the importing process: {median_cpu:.2f} s = {args.count / median_cpu:,.0f} "
+            "rows per CPU second (the database server's CPU not included on PostgreSQL)"
+        )
         if anchor_times:
             median_copy = statistics.median(anchor_times)
             print(f"median PostgreSQL COPY of the same file into a bare table: {median_copy:.2f} s")

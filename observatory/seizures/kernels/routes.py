@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.stats import poisson
 
 FlowWeight = Literal["cases", "kg"]
 
@@ -362,6 +361,8 @@ def emerging_routes(
             found.append(EmergingRoute(*names, "new", events, cases, kg, 0.0, None, None))
             continue
         ratio = events / mean
+        from scipy.stats import poisson  # imported when first needed: scipy.stats takes seconds to load
+
         p_value = float(poisson.sf(events - 1, mean))  # P(X >= events | baseline mean)
         if ratio >= min_ratio and p_value < alpha:
             found.append(EmergingRoute(*names, "rising", events, cases, kg, mean, ratio, p_value))

@@ -96,6 +96,42 @@ class NormalisedCase(NamedTuple):
     seizing_agency: str
 
 
+class CaseColumns(NamedTuple):
+    """A valid batch column by column (one value per row in each), for bulk inserts without a Python
+    object per row. The fields of `NormalisedCase`, except: dates as ISO text with their year; transit
+    countries and offender nationalities as `;`-joined ISO3 text."""
+
+    row_numbers: Sequence[int]
+    fingerprints: list[str]
+    reporting_countries: Sequence[str]
+    case_references: list[str]
+    seizure_dates: Sequence[str]  # ISO YYYY-MM-DD, the first day of the period
+    seizure_years: Sequence[int]
+    date_precisions: Sequence[str]
+    places: list[str]
+    admin_areas: list[str]
+    latitudes: list[float | None]
+    longitudes: list[float | None]
+    site_types: list[str]
+    transport_modes: list[str]
+    concealments: list[str]
+    drug_codes: list[str]
+    drug_labels: list[str]
+    quantities: list[float]
+    unit_codes: list[str]
+    unit_labels: list[str]
+    purities: list[float | None]
+    kg_equivalents: list[float | None]
+    conversion_factor_ids: list[int | None]
+    origin_countries: list[str | None]
+    departure_countries: list[str | None]
+    transit_countries: Sequence[str]  # ISO3;ISO3
+    destination_countries: list[str | None]
+    trafficking_channels: list[str]
+    offender_nationalities: Sequence[str]  # ISO3;ISO3
+    seizing_agencies: list[str]
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem: spreadsheet row (header = 1), column as named in the file (None: whole row)."""
@@ -108,16 +144,29 @@ class RowError:
 
 @dataclass
 class ParseResult:
-    """Rows are kept only while no error has been seen (an import is all-or-nothing)."""
+    """Rows are kept only while no error has been seen (an import is all-or-nothing).
+
+    Valid rows go to `rows` (one `NormalisedCase` each), or to `blocks` (`CaseColumns`, one per batch)
+    when the parser is `columnar`."""
 
     rows: list[NormalisedCase] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
     errors_truncated: bool = False
+    blocks: list[CaseColumns] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def case_count(self) -> int:
+        return len(self.rows) + sum(len(block.fingerprints) for block in self.blocks)
+
+    def discard_cases(self) -> None:
+        """The file is rejected: keep no valid rows."""
+        self.rows.clear()
+        self.blocks.clear()
 
 
 FactorKey = tuple[str | None, str | None, str | None, int | None]
@@ -211,8 +260,10 @@ class SeizureRowParser:
         default_reporting_country: str | None = None,
         max_errors: int | None = None,
         batch_size: int = 20_000,
+        columnar: bool = False,
     ) -> None:
         self.header = [str(name) for name in header]
+        self.columnar = columnar
         self.lookups = lookups
         self.max_errors = max_errors
         self.batch_size = batch_size
@@ -255,6 +306,7 @@ class SeizureRowParser:
 
         # Memo tables live as long as this parser (one import), never at module level.
         self._memos: dict[str, dict[str | None, Any]] = {}
+        self._invalid: dict[str, set[str | None]] = {}  # per memo: the raw values that are invalid
         self._factor_memo: dict[tuple[str, str, str | None, int], tuple[int, float] | None] = {}
         self._seen_fingerprints: set[str] = set()
         self._duplicate_counts: dict[str, int] = {}
@@ -311,11 +363,11 @@ class SeizureRowParser:
         code = self._unit_aliases.get(key)
         return code if code is not None else _Invalid("unknown_unit", f"unknown unit {_quote(raw)}")
 
-    def _resolve_date(self, raw: str) -> tuple[date, str, str] | _Invalid:
+    def _resolve_date(self, raw: str) -> tuple[date, str, str, int] | _Invalid:
         parsed = parse_seizure_date(raw, self.lookups.today)
         if isinstance(parsed, _Invalid):
             return parsed
-        return parsed[0], parsed[1], parsed[0].isoformat()
+        return parsed[0], parsed[1], parsed[0].isoformat(), parsed[0].year
 
     @staticmethod
     def _resolve_purity(raw: str) -> float | _Invalid | None:
@@ -371,12 +423,16 @@ class SeizureRowParser:
         memo_name: str | None = None,
     ) -> list[Any]:
         """Resolve each distinct value once; report every row whose value is invalid."""
-        memo = self._memos.setdefault(memo_name or name, {})
+        key = memo_name or name
+        memo = self._memos.setdefault(key, {})
+        invalid = self._invalid.setdefault(key, set())
         distinct = set(column)
         for value in distinct.difference(memo):
-            memo[value] = resolver("" if value is None else value)
+            outcome = memo[value] = resolver("" if value is None else value)
+            if isinstance(outcome, _Invalid):
+                invalid.add(value)
         resolved = list(map(memo.__getitem__, column))
-        if any(isinstance(memo[value], _Invalid) for value in distinct):
+        if invalid and not invalid.isdisjoint(distinct):
             column_name = self._column_name.get(name, name)
             order = self._field_order[name]
             for row_number, outcome in zip(row_numbers, resolved, strict=True):
@@ -544,15 +600,14 @@ class SeizureRowParser:
         texts = {name: self._texts(name, column(name), row_numbers, errors) for name in _TEXT_FIELDS}
         self._check_coordinate_pairs(latitudes, longitudes, row_numbers, errors)
         if errors or result.errors:
-            result.rows.clear()  # all-or-nothing: stop collecting rows once the file is rejected
+            result.discard_cases()  # all-or-nothing: stop collecting rows once the file is rejected
             self._finish(errors, result)
             return
 
         # --- normalisation of a valid batch: kg through a factor, never without one
         regions = self.lookups.country_regions
-        factor_keys = list(
-            zip(drugs, units, map(regions.get, countries), [d[0].year for d in dates], strict=True)
-        )
+        date_values, precisions, iso_dates, years = zip(*dates, strict=True)
+        factor_keys = list(zip(drugs, units, map(regions.get, countries), years, strict=True))
         factor_memo = self._factor_memo
         for key in set(factor_keys).difference(factor_memo):
             factor_memo[key] = self._factor(key)
@@ -563,29 +618,43 @@ class SeizureRowParser:
         drug_labels = _stripped(column("drug"))
         unit_labels = _stripped(column("unit"))
         references = texts["case_reference"]
+        transit_codes, transit_texts = zip(*transits, strict=True)
+        nationality_codes, nationality_texts = zip(*nationalities, strict=True)
         content_columns = (
-            countries, references, [d[2] for d in dates], [d[1] for d in dates],
+            countries, references, iso_dates, precisions,
             texts["place"], texts["admin_area"], list(map(repr, latitudes)), list(map(repr, longitudes)),
             texts["site_type"], texts["transport_mode"], texts["concealment"], drugs, drug_labels,
             list(map(repr, quantities)), units, unit_labels, list(map(repr, purities)),
-            [c or "" for c in origins], [c or "" for c in departures], [t[1] for t in transits],
-            [c or "" for c in destinations], texts["trafficking_channel"], [t[1] for t in nationalities],
+            [c or "" for c in origins], [c or "" for c in departures], transit_texts,
+            [c or "" for c in destinations], texts["trafficking_channel"], nationality_texts,
             texts["seizing_agency"],
         )  # fmt: skip
-        contents = [content.encode() for content in map("\x1f".join, zip(*content_columns, strict=True))]
+        contents = list(map(str.encode, map("\x1f".join, zip(*content_columns, strict=True))))
         fingerprints = [blake2b(content, digest_size=16).hexdigest() for content in contents]
         self._disambiguate_duplicates(fingerprints, contents)
+
+        if self.columnar:
+            result.blocks.append(
+                CaseColumns(
+                    row_numbers, fingerprints, countries, references, iso_dates, years, precisions,
+                    texts["place"], texts["admin_area"], latitudes, longitudes, texts["site_type"],
+                    texts["transport_mode"], texts["concealment"], drugs, drug_labels, quantities, units,
+                    unit_labels, purities, kgs, factor_ids, origins, departures, transit_texts, destinations,
+                    texts["trafficking_channel"], nationality_texts, texts["seizing_agency"],
+                )
+            )  # fmt: skip
+            return
 
         result.rows.extend(
             map(
                 NormalisedCase._make,
                 zip(
-                    row_numbers, fingerprints, countries, references, [d[0] for d in dates],
-                    [d[1] for d in dates], texts["place"], texts["admin_area"], latitudes, longitudes,
+                    row_numbers, fingerprints, countries, references, date_values,
+                    precisions, texts["place"], texts["admin_area"], latitudes, longitudes,
                     texts["site_type"], texts["transport_mode"], texts["concealment"], drugs, drug_labels,
                     quantities, units, unit_labels, purities, kgs, factor_ids, origins, departures,
-                    [t[0] for t in transits], destinations, texts["trafficking_channel"],
-                    [t[0] for t in nationalities], texts["seizing_agency"],
+                    transit_codes, destinations, texts["trafficking_channel"],
+                    nationality_codes, texts["seizing_agency"],
                     strict=True,
                 ),
             )
