@@ -4,7 +4,7 @@ calculators and saved country estimates. Every endpoint needs a signed-in caller
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -47,12 +47,13 @@ def seizure_trends(
     region: str | None = None,
     year_from: int | None = None,
     year_to: int | None = None,
+    basis: Literal["annex", "cases"] = "annex",
 ) -> Any:
-    """Kilograms (components only: reported totals and plant counts excluded) and reports, summed over
-    the countries in the caller's scope."""
+    """Kilograms (components only: reported totals and plant counts excluded), reports and cases, summed
+    over the countries in the caller's scope; ``basis`` chooses the annex statistics or individual cases."""
     _require_any(request, "analysis.run")
     return queries.seizure_trends(
-        request.user, drug_group=group, region=region, year_from=year_from, year_to=year_to
+        request.user, basis=basis, drug_group=group, region=region, year_from=year_from, year_to=year_to
     )
 
 

@@ -22,6 +22,7 @@ def load_demo() -> None:
 
     if not SeizureStatistic.objects.filter(source=services.ANNEX_7_1_SOURCE).exists():
         services.import_annex_seizures(None, SEIZURES_FILE, system=True)
+    services.rebuild_case_trends()  # the seizures app's demonstration cases, loaded just before
     # Estimates are run as the demo's global analyst: national values are read with their scope.
     analyst = User.objects.filter(username="analyst").first()
     if analyst is not None and not EstimateRun.objects.exists():

@@ -294,6 +294,34 @@ def rebuild_annex_trends() -> int:
     return len(rows)
 
 
+def rebuild_case_trends() -> int:
+    """Recompute the individual-cases basis of ``SeizureTrend`` from the seizures app's totals (cases and
+    kilogram equivalents by drug group × country × year), in one transaction. Idempotent; run by the
+    scheduler and after the demonstration import."""
+    from observatory.seizures.queries import case_totals_by_group_country_year
+
+    totals = case_totals_by_group_country_year()
+    with transaction.atomic():
+        SeizureTrend.objects.filter(basis=SeizureTrend.Basis.CASES).delete()
+        SeizureTrend.objects.bulk_create(
+            [
+                SeizureTrend(
+                    basis=SeizureTrend.Basis.CASES,
+                    drug_group_id=total.drug_group_id,
+                    region_id=total.region_id,
+                    country_id=total.country_id,
+                    year=total.year,
+                    kilograms=total.kilograms,
+                    reports=total.cases,
+                    cases=total.cases,
+                )
+                for total in totals
+            ],
+            batch_size=_BATCH,
+        )
+    return len(totals)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Country estimates of hidden populations
 # ---------------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from observatory.analysis.forms import (
     SaveEstimateForm,
 )
 from observatory.analysis.kernels.regional import EstimationParameters
+from observatory.analysis.models import SeizureTrend
 from observatory.analysis.national import NationalDataUnavailable
 
 View = Callable[..., HttpResponse | StreamingHttpResponse]
@@ -70,7 +71,10 @@ def index(request: HttpRequest) -> HttpResponse:
 def trends(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     group = request.GET.get("group") or None
     region = request.GET.get("region") or None
-    points = queries.seizure_trends(request.user, drug_group=group, region=region)
+    basis = request.GET.get("basis") or SeizureTrend.Basis.ANNEX
+    if basis not in SeizureTrend.Basis.values:
+        basis = SeizureTrend.Basis.ANNEX
+    points = queries.seizure_trends(request.user, basis=basis, drug_group=group, region=region)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         return table_response(
@@ -106,14 +110,15 @@ def trends(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         # unfiltered: one row per drug group and year (all regions), the detail is one click away
         totals: dict[tuple[str, int], list[float]] = {}
         for p in points:
-            total = totals.setdefault((p.drug_group, p.year), [0.0, 0, 0])
+            total = totals.setdefault((p.drug_group, p.year), [0.0, 0, 0, 0])
             total[0] += p.kilograms
             total[1] += p.reports
-            total[2] += p.countries
+            total[2] += p.cases
+            total[3] += p.countries
         table = [
             {"drug_group": code, "drug_group_name": names[code], "region": "all regions", "year": year,
-             "kilograms": kg, "reports": int(reports), "countries": int(countries)}
-            for (code, year), (kg, reports, countries) in sorted(totals.items())
+             "kilograms": kg, "reports": int(reports), "cases": int(cases), "countries": int(countries)}
+            for (code, year), (kg, reports, cases, countries) in sorted(totals.items())
         ]  # fmt: skip
     else:
         table = [p.__dict__ for p in points]
@@ -136,6 +141,8 @@ def trends(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             "table": table,
             "group": group,
             "region": region,
+            "basis": basis,
+            "bases": SeizureTrend.Basis.choices,
             "all_groups": groups if not group else [],
             "regions": regions,
             "group_chart": mark_safe(group_chart),  # noqa: S308 - built by charts.py with every text escaped

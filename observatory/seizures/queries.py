@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
 
 from observatory.access import policy
 from observatory.access.policy import Classification
@@ -315,3 +316,38 @@ def route_analysis(
         if lat is not None and lon is not None
     }
     return RouteAnalysis(network, emerging, high, in_period, centroids)
+
+
+@dataclass(frozen=True)
+class CaseTotal:
+    drug_group_id: int
+    country_id: int
+    region_id: int
+    year: int
+    cases: int
+    kilograms: float
+
+
+def case_totals_by_group_country_year() -> list[CaseTotal]:
+    """Cases and kilogram equivalents by drug group × reporting country × year over ALL cases, for the
+    maintained statistics of the analysis app, which scopes every read of them by country."""
+    grouped = (
+        SeizureCase.objects.filter(reporting_country__wdr_region__isnull=False)
+        .annotate(year=ExtractYear("seizure_date"))
+        .values(
+            "drug__subgroup__group_id", "reporting_country_id", "reporting_country__wdr_region_id", "year"
+        )
+        .annotate(cases=Count("id"), kg=Sum("kg_equivalent"))
+        .order_by()
+    )
+    return [
+        CaseTotal(
+            drug_group_id=item["drug__subgroup__group_id"],
+            country_id=item["reporting_country_id"],
+            region_id=item["reporting_country__wdr_region_id"],
+            year=item["year"],
+            cases=item["cases"],
+            kilograms=float(item["kg"] or 0.0),
+        )
+        for item in grouped
+    ]
