@@ -10,12 +10,14 @@ import importlib
 import importlib.util
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import APIKeyCookie, HttpBearer
 
 from observatory.access.policy import PermissionDenied
 from observatory.access.services import authenticate_token
+from observatory.errors import Conflict, InvalidInput
 
 
 class BearerToken(HttpBearer):
@@ -55,6 +57,22 @@ api = NinjaAPI(
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
     return api.create_response(request, {"detail": "forbidden", "verb": error.verb}, status=403)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def not_found(request: HttpRequest, error: ObjectDoesNotExist) -> HttpResponse:
+    # Out of scope and absent look the same, so a refusal does not confirm that a record exists.
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(Conflict)
+def conflict(request: HttpRequest, error: Conflict) -> HttpResponse:
+    return api.create_response(request, {"detail": str(error)}, status=409)
+
+
+@api.exception_handler(InvalidInput)
+def invalid_input(request: HttpRequest, error: InvalidInput) -> HttpResponse:
+    return api.create_response(request, {"detail": str(error), "field": error.field}, status=422)
 
 
 def register_routers() -> None:

@@ -8,37 +8,16 @@ input (an unparsable structure, an unknown country) is 422 with the field and th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 
 from observatory.api import AUTH
 from observatory.earlywarning import queries, services
 from observatory.earlywarning.models import Alert, Identification, Substance
 
 router = Router(tags=["earlywarning"], auth=AUTH)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _errors(function: Callable[P, R]) -> Callable[P, R]:
-    @wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return function(*args, **kwargs)
-        except (Substance.DoesNotExist, Identification.DoesNotExist, Alert.DoesNotExist) as error:
-            raise HttpError(404, "not found") from error
-        except services.InvalidInput as error:
-            raise HttpError(422, str(error)) from error
-        except services.Conflict as error:
-            raise HttpError(409, str(error)) from error
-
-    return wrapper
 
 
 # Schemas -------------------------------------------------------------------------------------------
@@ -243,7 +222,6 @@ def _alert(row: Alert, read: set[int]) -> dict[str, Any]:
 
 
 @router.post("/identifications", response={201: dict[str, Any]}, summary="Report an identification")
-@_errors
 def report_identification(request: HttpRequest, payload: IdentificationIn) -> Status:
     """Record a forensic identification (needs earlywarning.identify on the country) and return the
     assessment: known or new (by InChIKey), class with rule and reason, closest registry substances,
@@ -265,14 +243,12 @@ def report_identification(request: HttpRequest, payload: IdentificationIn) -> St
 
 
 @router.get("/identifications", response=list[IdentificationOut], summary="Identifications you may read")
-@_errors
 def list_identifications(request: HttpRequest, limit: int = 200) -> list[dict[str, Any]]:
     rows = queries.identifications(request.user)[: max(1, min(limit, 1000))]
     return [_identification(r) for r in rows]
 
 
 @router.get("/identifications/{identification_id}", response=IdentificationOut)
-@_errors
 def get_identification(request: HttpRequest, identification_id: int) -> dict[str, Any]:
     return _identification(queries.identification(request.user, identification_id))
 
@@ -281,13 +257,11 @@ def get_identification(request: HttpRequest, identification_id: int) -> dict[str
 
 
 @router.get("/substances", response=list[SubstanceOut], summary="The NPS registry")
-@_errors
 def list_substances(request: HttpRequest, q: str = "", group: str = "") -> list[dict[str, Any]]:
     return [_substance(s) for s in queries.substances(request.user, q, group)]
 
 
 @router.get("/substances/{substance_id}", response=SubstanceDetailOut)
-@_errors
 def get_substance(request: HttpRequest, substance_id: int, on_date: dt.date | None = None) -> dict[str, Any]:
     """Identity, class, control status (today or `on_date`), similar substances and where it was found."""
     entry = queries.substance(request.user, substance_id)
@@ -316,7 +290,6 @@ def get_substance(request: HttpRequest, substance_id: int, on_date: dt.date | No
 
 
 @router.patch("/substances/{substance_id}", response=SubstanceOut, summary="Curate a registry entry")
-@_errors
 def update_substance(request: HttpRequest, substance_id: int, payload: SubstanceChangeIn) -> dict[str, Any]:
     """Names, CAS number or effect group (global earlywarning.alert); every change is a new version."""
     entry = queries.substance(request.user, substance_id)
@@ -333,7 +306,6 @@ def update_substance(request: HttpRequest, substance_id: int, payload: Substance
 
 
 @router.get("/substances/{substance_id}/versions", response=list[SubstanceVersionOut])
-@_errors
 def substance_versions(request: HttpRequest, substance_id: int) -> list[dict[str, Any]]:
     """Every state the record has had, oldest first."""
     entry = queries.substance(request.user, substance_id)
@@ -351,7 +323,6 @@ def substance_versions(request: HttpRequest, substance_id: int) -> list[dict[str
 
 
 @router.post("/substances/{substance_id}/retract", response=SubstanceOut)
-@_errors
 def retract_substance(request: HttpRequest, substance_id: int, payload: RetractIn) -> dict[str, Any]:
     """Withdraw a registry entry from all views (global earlywarning.alert; kept in the audit trail)."""
     entry = queries.substance(request.user, substance_id)
@@ -359,7 +330,6 @@ def retract_substance(request: HttpRequest, substance_id: int, payload: RetractI
 
 
 @router.get("/search", summary="Similarity or substructure search over the registry")
-@_errors
 def search(
     request: HttpRequest, smiles: str = "", smarts: str = "", k: int = 10, threshold: float = 0.0
 ) -> dict[str, Any]:
@@ -387,7 +357,6 @@ def search(
 
 
 @router.post("/classify", summary="Classify a structure and give its control status (no write)")
-@_errors
 def classify(request: HttpRequest, payload: ClassifyIn) -> dict[str, Any]:
     queries.require_view(request.user)
     structure = services.standardise(payload.structure)
@@ -405,7 +374,6 @@ def classify(request: HttpRequest, payload: ClassifyIn) -> dict[str, Any]:
 
 
 @router.get("/emergence", summary="First identifications, timeline, new this month, spread")
-@_errors
 def emergence(request: HttpRequest, substance_id: int | None = None) -> dict[str, Any]:
     data = queries.emergence(request.user, substance_id=substance_id)
     return {
@@ -423,27 +391,23 @@ def emergence(request: HttpRequest, substance_id: int | None = None) -> dict[str
 
 
 @router.get("/alerts", response=list[AlertOut], summary="Alerts concerning your scope")
-@_errors
 def list_alerts(request: HttpRequest) -> list[dict[str, Any]]:
     read = queries.read_alert_ids(request.user)
     return [_alert(a, read) for a in queries.alerts(request.user)]
 
 
 @router.post("/alerts", response={201: AlertOut}, summary="Issue an alert")
-@_errors
 def issue_alert(request: HttpRequest, payload: AlertIn) -> Status:
     row = services.issue_alert(request.user, services.AlertInput(**payload.dict()))
     return Status(201, _alert(row, set()))
 
 
 @router.get("/alerts/{alert_id}", response=AlertOut)
-@_errors
 def get_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     return _alert(queries.alert(request.user, alert_id), queries.read_alert_ids(request.user))
 
 
 @router.post("/alerts/{alert_id}/read", response=AlertOut)
-@_errors
 def read_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     row = queries.alert(request.user, alert_id)
     services.mark_alert_read(request.user, row)
@@ -451,7 +415,6 @@ def read_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
 
 
 @router.post("/alerts/{alert_id}/publish", response=AlertOut)
-@_errors
 def publish_alert(request: HttpRequest, alert_id: int, payload: PublishIn) -> dict[str, Any]:
     row = queries.alert(request.user, alert_id)
     return _alert(services.publish_alert(request.user, row, payload.public_summary), set())
@@ -463,6 +426,5 @@ def public_alerts(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/public/alerts/{alert_id}", response=PublicAlertOut, auth=None)
-@_errors
 def public_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     return queries.public_alert(alert_id).as_dict()

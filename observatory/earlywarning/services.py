@@ -42,6 +42,7 @@ from observatory.earlywarning.models import (
     Substance,
     SubstanceVersion,
 )
+from observatory.errors import Conflict, InvalidInput
 from observatory.reference.models import Country
 
 if TYPE_CHECKING:
@@ -78,19 +79,6 @@ EFFECT_BY_GROUP: dict[str, str] = {
 
 MAX_NAMES = 20
 MAX_MZ_VALUES = 200
-
-
-class InvalidInput(ValueError):
-    """Input the service refuses; names the field and why."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        self.field = field_name
-        self.message = message
-        super().__init__(f"{field_name}: {message}")
-
-
-class Conflict(ValueError):
-    """The write does not apply to the record's current state."""
 
 
 def _now() -> dt.datetime:

@@ -8,42 +8,17 @@ Reads are scoped: a notification exists only for its exporting and importing cou
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
 
 from observatory.api import AUTH
 from observatory.precursors import queries, services
 from observatory.precursors.models import Alert, Incident, Notification, NotificationRequirement
 
 router = Router(tags=["precursors"], auth=AUTH)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _errors(function: Callable[P, R]) -> Callable[P, R]:
-    """Domain errors as HTTP: not visible → 404, conflict → 409, invalid input → 422."""
-
-    @wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return function(*args, **kwargs)
-        except (Notification.DoesNotExist, Incident.DoesNotExist, Alert.DoesNotExist) as error:
-            raise HttpError(404, "not found") from error
-        except NotificationRequirement.DoesNotExist as error:
-            raise HttpError(404, "not found") from error
-        except services.Conflict as error:
-            raise HttpError(409, str(error)) from error
-        except services.InvalidInput as error:
-            raise HttpError(422, str(error)) from error
-
-    return wrapper
 
 
 # Schemas --------------------------------------------------------------------------------------------
@@ -249,20 +224,17 @@ def list_notifications(
 
 
 @router.post("/notifications", response={201: NotificationOut}, summary="Create (and optionally send)")
-@_errors
 def create_notification(request: HttpRequest, payload: CreateNotificationIn) -> tuple[int, dict[str, Any]]:
     row = services.create_notification(request.user, payload.to_input(), send=payload.send)
     return 201, _reload(request, row)
 
 
 @router.get("/notifications/{notification_id}", response=NotificationOut)
-@_errors
 def get_notification(request: HttpRequest, notification_id: int) -> dict[str, Any]:
     return _detail(request, queries.notification(request.user, notification_id))
 
 
 @router.post("/notifications/{notification_id}/send", response=NotificationOut, summary="Send a draft")
-@_errors
 def send_notification(request: HttpRequest, notification_id: int) -> dict[str, Any]:
     return _reload(request, services.send_notification(request.user, notification_id))
 
@@ -272,7 +244,6 @@ def send_notification(request: HttpRequest, notification_id: int) -> dict[str, A
     response=NotificationOut,
     summary="Answer as importing country (409 when someone else answered first or the deadline passed)",
 )
-@_errors
 def answer_notification(request: HttpRequest, notification_id: int, payload: AnswerIn) -> dict[str, Any]:
     return _reload(
         request, services.answer_notification(request.user, notification_id, payload.answer, payload.text)
@@ -284,7 +255,6 @@ def answer_notification(request: HttpRequest, notification_id: int, payload: Ans
     response={201: NotificationOut},
     summary="Amend: a new version, sent at once; the reply clock restarts",
 )
-@_errors
 def amend_notification(
     request: HttpRequest, notification_id: int, payload: AmendIn
 ) -> tuple[int, dict[str, Any]]:
@@ -295,13 +265,11 @@ def amend_notification(
 @router.post(
     "/notifications/{notification_id}/shipment", response=NotificationOut, summary="Record the shipment"
 )
-@_errors
 def record_shipment(request: HttpRequest, notification_id: int) -> dict[str, Any]:
     return _reload(request, services.record_shipment(request.user, notification_id))
 
 
 @router.post("/notifications/{notification_id}/cancel", response=NotificationOut)
-@_errors
 def cancel_notification(request: HttpRequest, notification_id: int, payload: CancelIn) -> dict[str, Any]:
     return _reload(request, services.cancel_notification(request.user, notification_id, payload.reason))
 
@@ -448,7 +416,6 @@ def list_incidents(request: HttpRequest, limit: int = 100, offset: int = 0) -> l
 @router.post(
     "/incidents", response={201: IncidentOut}, summary="Report an incident (alerts every country involved)"
 )
-@_errors
 def report_incident(request: HttpRequest, payload: IncidentIn) -> tuple[int, dict[str, Any]]:
     data = services.IncidentInput(
         kind=payload.kind,
@@ -468,7 +435,6 @@ def report_incident(request: HttpRequest, payload: IncidentIn) -> tuple[int, dic
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut)
-@_errors
 def get_incident(request: HttpRequest, incident_id: int) -> dict[str, Any]:
     return _incident_detail(queries.incident(request.user, incident_id))
 
@@ -476,7 +442,6 @@ def get_incident(request: HttpRequest, incident_id: int) -> dict[str, Any]:
 @router.post(
     "/incidents/{incident_id}/messages", response={201: MessageOut}, summary="Follow up in the thread"
 )
-@_errors
 def post_message(request: HttpRequest, incident_id: int, payload: MessageIn) -> tuple[int, dict[str, Any]]:
     m = services.post_incident_message(request.user, incident_id, payload.body)
     return 201, {
@@ -538,7 +503,6 @@ def list_alerts(request: HttpRequest, unread_only: bool = False, limit: int = 10
 
 
 @router.post("/alerts/{alert_id}/read", response=AlertOut)
-@_errors
 def read_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     services.mark_alert_read(request.user, alert_id)
     return _alert_out(queries.alerts(request.user).get(pk=alert_id))
@@ -585,7 +549,6 @@ def list_requirements(request: HttpRequest, country: str = "") -> list[dict[str,
 
 
 @router.post("/registry", response=RequirementOut, summary="Add or change an entry (board)")
-@_errors
 def set_requirement(request: HttpRequest, payload: RequirementIn) -> dict[str, Any]:
     row = services.set_requirement(
         request.user,
@@ -598,7 +561,6 @@ def set_requirement(request: HttpRequest, payload: RequirementIn) -> dict[str, A
 
 
 @router.delete("/registry/{requirement_id}", response={204: None}, summary="Remove an entry (board)")
-@_errors
 def delete_requirement(request: HttpRequest, requirement_id: int) -> tuple[int, None]:
     services.delete_requirement(request.user, requirement_id)
     return 204, None
@@ -619,7 +581,6 @@ class SpecialAlertOut(Schema):
 
 
 @router.post("/special-alerts", response={201: SpecialAlertOut}, summary="Issue a special alert (board)")
-@_errors
 def issue_special_alert(request: HttpRequest, payload: SpecialAlertIn) -> tuple[int, dict[str, Any]]:
     row = services.issue_special_alert(
         request.user,

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from observatory.access import audit, policy
 from observatory.access.models import Assignment, Role
+from observatory.errors import Conflict, InvalidInput
 from observatory.precursors import queries
 from observatory.precursors.kernels import workflow
 from observatory.precursors.kernels.workflow import Action, State
@@ -66,19 +67,6 @@ AUDITED_FIELDS = [
     "answer",
     "answered_at",
 ]
-
-
-class Conflict(Exception):
-    """The notification is no longer in the state the action needs (someone else acted first, the
-    deadline passed, or it was amended). The API answers 409."""
-
-
-class InvalidInput(ValueError):
-    """The request names something that does not exist or is not allowed; says which field."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        self.field = field_name
-        super().__init__(f"{field_name}: {message}")
 
 
 # Inputs ---------------------------------------------------------------------------------------------
