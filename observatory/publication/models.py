@@ -73,15 +73,16 @@ class PublishedObservation(models.Model):
     region = models.CharField(max_length=80, blank=True, help_text="WDR region of a country")
     subregion = models.CharField(max_length=80, blank=True)
     drug = models.CharField(max_length=120, help_text="drug group (or drug) code")
-    drug_name = models.CharField(max_length=300)
+    drug_name = models.TextField()
     year = models.PositiveSmallIntegerField()
     value = models.FloatField(null=True, blank=True)
     low = models.FloatField(null=True, blank=True)
     high = models.FloatField(null=True, blank=True)
     unit = models.CharField(max_length=20)
-    source = models.CharField(max_length=400, blank=True)
-    method = models.CharField(max_length=400, blank=True)
-    coverage = models.CharField(max_length=200, blank=True)
+    # Free text carried over from the sources (estimate methods state every parameter): no length cap.
+    source = models.TextField(blank=True)
+    method = models.TextField(blank=True)
+    coverage = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     series_rank = models.PositiveSmallIntegerField(
         default=0,
