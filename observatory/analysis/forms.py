@@ -57,6 +57,18 @@ class MultiplierForm(forms.Form):
         }
 
 
+class MortalityMultiplierForm(forms.Form):
+    deaths = forms.FloatField(label="Drug-related deaths among the population in the year", min_value=0)
+    mortality_rate = forms.FloatField(label="Annual mortality rate in the population (share, 0–1)")
+    rate_low = forms.FloatField(label="Mortality rate, low", required=False)
+    rate_high = forms.FloatField(label="Mortality rate, high", required=False)
+
+    def inputs(self) -> dict[str, Any]:
+        return {
+            key: self.cleaned_data.get(key) for key in ("deaths", "mortality_rate", "rate_low", "rate_high")
+        }
+
+
 class SaveEstimateForm(forms.Form):
     country = forms.CharField(label="Country (ISO3)", max_length=3)
     drug_code = forms.CharField(label="Drug (taxonomy code)", max_length=120, initial="opioids")

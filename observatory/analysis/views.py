@@ -22,6 +22,7 @@ from observatory.analysis.forms import (
     CaptureRecaptureForm,
     EstimateRunForm,
     LogLinearForm,
+    MortalityMultiplierForm,
     MultiplierForm,
     OutlierForm,
     SaveEstimateForm,
@@ -340,6 +341,7 @@ CALCULATOR_FORMS = {
     calculators.CAPTURE_RECAPTURE: CaptureRecaptureForm,
     calculators.LOGLINEAR: LogLinearForm,
     calculators.BENCHMARK_MULTIPLIER: MultiplierForm,
+    calculators.MORTALITY_MULTIPLIER: MortalityMultiplierForm,
 }
 
 

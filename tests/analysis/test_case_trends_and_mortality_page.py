@@ -1,4 +1,4 @@
-"""Seizure trends also count individual seizure cases, refreshed from the seizures app."""
+"""Seizure trends also count individual cases; the mortality multiplier is on the analyst page too."""
 
 from __future__ import annotations
 
@@ -46,3 +46,23 @@ def test_given_imported_cases_when_trends_are_refreshed_then_cases_and_kg_appear
     assert '<option value="cases" selected>individual seizure cases</option>' in page
     api = client.get("/api/v1/analysis/seizure-trends?basis=cases&group=cocaine").json()
     assert [(p["region"], p["year"], p["cases"]) for p in api] == [("Americas", 2023, 2)]
+
+
+def test_given_deaths_and_a_mortality_rate_when_a_focal_point_uses_the_page_then_the_estimate_shows(
+    client: Client,
+) -> None:
+    """120 deaths at an annual mortality rate of 1.5% (1.0–2.0%) give 8,000 people (6,000–12,000)."""
+    client.force_login(make_user("focal_point", country="COL"))
+    page = client.post(
+        "/analysis/hidden-population/",
+        {
+            "calculator": "mortality_multiplier",
+            "mortality_multiplier-deaths": "120",
+            "mortality_multiplier-mortality_rate": "0.015",
+            "mortality_multiplier-rate_low": "0.01",
+            "mortality_multiplier-rate_high": "0.02",
+        },
+    ).content.decode()
+    assert "8,000" in page
+    assert "6,000" in page
+    assert "12,000" in page
