@@ -214,48 +214,37 @@ def schedule_release(actor: Actor, release: Release, embargo_until: datetime, re
     policy.require(actor, "publication.release")
     if timezone.is_naive(embargo_until):
         raise ReleaseError("the embargo time needs a time zone")
-    now = timezone.now()
-    if embargo_until <= now:
+    if embargo_until <= timezone.now():
         raise ReleaseError("the embargo time is in the past: release it now instead")
-    with transaction.atomic():
-        current = _locked(release)
-        if is_public(current, now):
-            raise ReleaseError(f"{current.label} is public already and cannot be changed")
-        before = {"state": current.state, "public_from": current.public_from}
-        current.state = Release.State.SCHEDULED
-        current.public_from = embargo_until.replace(microsecond=0)
-        current.decided_by = _actor_or_none(actor)
-        current.decided_at = now
-        current.save(update_fields=["state", "public_from", "decided_by", "decided_at"])
-        audit.record(
-            actor,
-            "publication.release.schedule",
-            "release",
-            current.pk,
-            before=before,
-            after={"state": current.state, "public_from": current.public_from},
-            reason=reason,
-        )
-    return current
+    return _decide(
+        actor, release, Release.State.SCHEDULED, embargo_until.replace(microsecond=0), "schedule", reason
+    )
 
 
 def publish_release(actor: Actor, release: Release, reason: str = "") -> Release:
     """Release now: public from this second on."""
     policy.require(actor, "publication.release")
+    return _decide(actor, release, Release.State.RELEASED, None, "release", reason)
+
+
+def _decide(
+    actor: Actor, release: Release, state: str, public_from: datetime | None, action: str, reason: str
+) -> Release:
+    """Record the reviewer's decision to make a release public now (``public_from`` None) or at a time."""
     now = timezone.now()
     with transaction.atomic():
         current = _locked(release)
         if is_public(current, now):
-            raise ReleaseError(f"{current.label} is public already")
+            raise ReleaseError(f"{current.label} is public already and cannot be changed")
         before = {"state": current.state, "public_from": current.public_from}
-        current.state = Release.State.RELEASED
-        current.public_from = now
+        current.state = state
+        current.public_from = public_from or now
         current.decided_by = _actor_or_none(actor)
         current.decided_at = now
         current.save(update_fields=["state", "public_from", "decided_by", "decided_at"])
         audit.record(
             actor,
-            "publication.release.release",
+            f"publication.release.{action}",
             "release",
             current.pk,
             before=before,
