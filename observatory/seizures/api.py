@@ -5,7 +5,8 @@ Every endpoint needs a signed-in user or a bearer token; nothing here is public.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -16,7 +17,9 @@ from ninja.files import UploadedFile
 
 from observatory.access import policy
 from observatory.api import AUTH
-from observatory.seizures import queries, services
+from observatory.reference.models import Country
+from observatory.seizures import queries, services, staging
+from observatory.seizures.kernels.mapping import mapping_problems
 
 router = Router(tags=["seizures"], auth=AUTH)
 MAX_PAGE_SIZE = 1000
@@ -198,6 +201,96 @@ def upload_cases(
     body = {"batch": _batch_out(batch), "job_id": str(batch.job_id) if batch.job_id else None,
             "created": outcome.created}  # fmt: skip
     return Status(202 if outcome.created else 200, body)
+
+
+class ColumnPreviewOut(Schema):
+    name: str
+    field: str
+    samples: list[str]
+
+
+class PreviewOut(Schema):
+    file_name: str
+    layout_name: str
+    columns: list[ColumnPreviewOut]
+    missing_required: list[str]
+    mapping: dict[str, str]
+    problems: list[dict[str, Any]]
+
+
+@router.post(
+    "/uploads/preview",
+    response={200: PreviewOut, 400: dict[str, str]},
+    summary="The proposed column mapping and first rows of a file; nothing is stored or imported",
+)
+def preview_upload(request: HttpRequest, file: File[UploadedFile], country: Form[str]) -> Any:
+    """Send the returned `mapping` (corrected where needed) with `POST /uploads` to import the file."""
+    try:
+        staged = staging.stage_upload(request.user, file, country_iso3=country, classification="restricted")
+    except services.UploadRefused as refused:
+        return Status(400, {"detail": str(refused)})
+    staging.discard_staged(staged.token, staged.file_format)
+    preview = staged.preview
+    columns = [
+        {
+            "name": name,
+            "field": field,
+            "samples": [row[i] if i < len(row) else "" for row in preview.sample_rows],
+        }
+        for i, (name, field) in enumerate(zip(preview.header, preview.suggestion.fields, strict=True))
+    ]
+    return {
+        "file_name": staged.file_name, "layout_name": preview.suggestion.layout_name, "columns": columns,
+        "missing_required": list(preview.suggestion.missing_required),
+        "mapping": preview.suggestion.as_mapping(preview.header),
+        "problems": [asdict(e) for e in preview.problems],
+    }  # fmt: skip
+
+
+class ColumnMappingOut(Schema):
+    country: str
+    name: str
+    mapping: dict[str, str]
+    updated_at: datetime
+
+
+class ColumnMappingIn(Schema):
+    mapping: dict[str, str]
+
+
+def _mapping_out(saved: Any) -> dict[str, Any]:
+    return {
+        "country": saved.country.iso3,
+        "name": saved.name,
+        "mapping": saved.mapping,
+        "updated_at": saved.updated_at,
+    }
+
+
+@router.get(
+    "/mappings", response=list[ColumnMappingOut], summary="Remembered column layouts of your countries"
+)
+def list_mappings(request: HttpRequest) -> Any:
+    return [_mapping_out(m) for m in queries.column_mappings_for(request.user)]
+
+
+@router.put(
+    "/mappings/{country}/{name}",
+    response={200: ColumnMappingOut, 400: dict[str, str]},
+    summary="Remember (or replace) a column layout for a country: their column -> our field",
+)
+def put_mapping(request: HttpRequest, country: str, name: str, body: ColumnMappingIn) -> Any:
+    target = get_object_or_404(Country, iso3=country.upper())
+    policy.require(request.user, "seizures.import", target)
+    header = list(body.mapping)
+    problems = mapping_problems(header, [body.mapping[column] for column in header])
+    if problems:
+        return Status(400, {"detail": "; ".join(problems)})
+    try:
+        saved = services.save_column_mapping(request.user, target, name.strip()[:100], body.mapping)
+    except services.UploadRefused as refused:
+        return Status(400, {"detail": str(refused)})
+    return _mapping_out(saved)
 
 
 @router.get("/batches", response=list[BatchOut], summary="Import batches you may see")

@@ -34,7 +34,7 @@ from observatory.seizures.kernels.routes import (
     emerging_routes,
     flow_network,
 )
-from observatory.seizures.models import ImportBatch, SeizureCase
+from observatory.seizures.models import ColumnMapping, ImportBatch, SeizureCase
 
 if TYPE_CHECKING:
     from observatory.access.policy import Actor
@@ -197,6 +197,11 @@ def case_points(user: Actor | None, filters: CaseFilters) -> list[dict[str, Any]
 
 
 # --- import batches --------------------------------------------------------------------------------------
+
+
+def column_mappings_for(user: Actor | None) -> QuerySet[ColumnMapping]:
+    """Remembered layouts of the countries whose files the user may import."""
+    return policy.scoped(ColumnMapping.objects.select_related("country"), user, "seizures.import")
 
 
 def batches_for(user: Actor | None) -> QuerySet[ImportBatch]:

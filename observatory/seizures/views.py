@@ -21,10 +21,11 @@ from django.utils.safestring import mark_safe
 from observatory.access import policy
 from observatory.access.policy import Classification
 from observatory.reference.models import Country
-from observatory.seizures import maps, queries, services
+from observatory.seizures import maps, queries, services, staging
+from observatory.seizures.kernels.mapping import mapping_problems
 from observatory.seizures.kernels.routes import FlowWeight
-from observatory.seizures.kernels.rows import FIELDS
-from observatory.seizures.models import ColumnMapping, SeizureCase
+from observatory.seizures.kernels.rows import FIELDS, REQUIRED_FIELDS
+from observatory.seizures.models import SeizureCase
 
 CASES_PER_PAGE = 50
 
@@ -149,7 +150,21 @@ def upload(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, "seizures.import")
     countries = _import_countries(request)
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("step") == "check":
+        try:
+            staged = staging.stage_upload(
+                request.user, _uploaded(request), country_iso3=request.POST.get("country", ""),
+                classification=request.POST.get("classification", Classification.RESTRICTED.value),
+            )  # fmt: skip
+        except services.UploadRefused as refused:
+            error = str(refused)
+        else:
+            request.session[_STAGED_KEY] = {
+                **request.session.get(_STAGED_KEY, {}),
+                staged.token: _session_entry(staged),
+            }
+            return redirect("seizures:upload_check", token=staged.token)
+    elif request.method == "POST":
         try:
             mapping_text = request.POST.get("mapping_text", "")
             outcome = services.start_upload(
@@ -167,7 +182,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             if not outcome.created:
                 messages.info(request, "This file was imported before: nothing was added.")
             return redirect("seizures:batch", batch_id=outcome.batch.pk)
-    mappings = ColumnMapping.objects.filter(country__in=countries).select_related("country")
+    mappings = queries.column_mappings_for(request.user)
     return render(
         request,
         "seizures/upload.html",
@@ -180,6 +195,80 @@ def upload(request: HttpRequest) -> HttpResponse:
             "max_bytes": settings.OBSERVATORY_MAX_UPLOAD_BYTES,
         },
         status=400 if error else 200,
+    )
+
+
+_STAGED_KEY = "seizures.staged_uploads"
+
+
+def _session_entry(staged: staging.StagedUpload) -> dict[str, str]:
+    return {
+        "file_name": staged.file_name, "file_format": staged.file_format,
+        "country": staged.country_iso3, "classification": staged.classification,
+    }  # fmt: skip
+
+
+@_policy_to_403
+def upload_check(request: HttpRequest, token: str) -> HttpResponse:
+    """The staged file's header and first rows with the proposed mapping; confirm, correct or discard."""
+    policy.require(request.user, "seizures.import")
+    entries: dict[str, dict[str, str]] = request.session.get(_STAGED_KEY, {})
+    entry = entries.get(token)
+    if entry is None:  # only the uploader's session knows the token
+        raise Http404("no upload of yours is waiting for confirmation under this address")
+
+    def forget() -> None:
+        entries.pop(token, None)
+        request.session[_STAGED_KEY] = entries
+
+    if request.method == "POST" and request.POST.get("action") == "discard":
+        staging.discard_staged(token, entry["file_format"])
+        forget()
+        messages.info(request, f"{entry['file_name']} was discarded; nothing was imported.")
+        return redirect("seizures:upload")
+    try:
+        preview = staging.preview_staged(token, entry["file_format"], entry["country"])
+    except services.UploadRefused as refused:
+        forget()
+        messages.error(request, str(refused))
+        return redirect("seizures:upload")
+    staged = staging.StagedUpload(
+        token, entry["file_name"], entry["file_format"], entry["country"], entry["classification"], preview
+    )
+    chosen = list(preview.suggestion.fields)
+    problems: list[str] = []
+    if request.method == "POST":
+        chosen = [request.POST.get(f"column_{i}", "") for i in range(len(preview.header))]
+        problems = mapping_problems(preview.header, chosen)
+        if not problems:
+            mapping = {column: field for column, field in zip(preview.header, chosen, strict=True) if field}
+            try:
+                outcome = staging.import_staged(
+                    request.user, staged, mapping, remember_as=request.POST.get("remember_as", "")
+                )
+            except services.UploadRefused as refused:
+                problems = [str(refused)]
+            else:
+                forget()
+                if not outcome.created:
+                    messages.info(request, "This file was imported before: nothing was added.")
+                return redirect("seizures:batch", batch_id=outcome.batch.pk)
+    columns = [
+        {"index": i, "name": name, "field": field, "samples": [row[i] if i < len(row) else "" for row in preview.sample_rows]}
+        for i, (name, field) in enumerate(zip(preview.header, chosen, strict=True))
+    ]  # fmt: skip
+    return render(
+        request,
+        "seizures/upload_check.html",
+        {
+            "staged": staged,
+            "preview": preview,
+            "columns": columns,
+            "fields": FIELDS,
+            "required": REQUIRED_FIELDS,
+            "problems": problems,
+        },
+        status=400 if problems or preview.problems else 200,
     )
 
 

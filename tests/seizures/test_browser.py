@@ -54,3 +54,31 @@ def test_upload_watch_the_job_and_open_the_route_map(
         page.screenshot(path=str(SCREENSHOTS / "seizures-routes.png"), full_page=True)
         page.goto(f"{live_server}/seizures/map/")
         page.screenshot(path=str(SCREENSHOTS / "seizures-case-map.png"), full_page=True)
+
+
+def test_check_the_columns_of_an_own_layout_then_import(
+    live_server: object, transactional_reference: None, tmp_path: Path
+) -> None:
+    """Given a file in BRA's own layout, the check page proposes each column's field; the focal point maps
+    the unknown "Remarks" column to place and imports; the batch page then shows the job."""
+    focal = make_user("focal_point", country="BRA")
+    own = tmp_path / "federal_police.csv"
+    own.write_text(
+        "Ref,Country,Date of seizure,Substance,Qty,UoM,Remarks\n"
+        "BR-1,BRA,2024-03-02,Cocaine hydrochloride,12,kg,port of Santos\n"
+        "BR-2,BRA,2024-03-09,Cannabis herb,800,g,bus station\n"
+    )
+    with browser_page() as page:
+        sign_in(page, live_server, focal.username)
+        page.goto(f"{live_server}/seizures/upload/")
+        page.get_by_label("File").set_input_files(str(own))
+        page.get_by_label("Reporting country").select_option("BRA")
+        page.get_by_role("button", name="Check columns").click()
+        page.wait_for_url("**/seizures/upload/check/*/")
+        assert page.get_by_label("Date of seizure").input_value() == "seizure_date"
+        assert page.get_by_label("Remarks").input_value() == ""
+        page.get_by_label("Remarks").select_option("place")
+        page.screenshot(path=str(SCREENSHOTS / "seizures-upload-check.png"), full_page=True)
+        page.get_by_role("button", name="Import with this mapping").click()
+        page.wait_for_url("**/seizures/batches/*/")
+        assert page.get_by_text("federal_police.csv").first.is_visible()
