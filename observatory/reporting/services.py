@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from observatory import errors
 from observatory.access import audit, policy
 from observatory.reference.loading import normalize_label
 from observatory.reference.models import Country, DrugAlias
@@ -65,8 +66,9 @@ class CellConflict:
     updated_at: str
 
 
-class Conflict(Exception):
-    """Someone changed the cell(s) since the caller read them; nothing was saved."""
+class Conflict(errors.Conflict):
+    """Someone changed the cell(s) since the caller read them; nothing was saved. Carries the cells, so
+    the editor can show each one's current value beside the caller's."""
 
     def __init__(self, conflicts: list[CellConflict]) -> None:
         self.conflicts = conflicts
