@@ -110,6 +110,18 @@ def test_our_own_field_names_are_recognised_however_written(field: str, style: s
 # --- the pages --------------------------------------------------------------------------------------------
 
 
+def signed_in(country: str) -> Client:
+    client = Client()
+    client.force_login(make_user("focal_point", country=country))
+    return client
+
+
+def check_step(client: Client, name: str = "own.csv", content: bytes | None = None) -> Any:
+    """The upload page's "Check columns" button for a BRA file."""
+    upload = SimpleUploadedFile(name, own_csv() if content is None else content)
+    return client.post("/seizures/upload/", {"file": upload, "country": "BRA", "step": "check"})
+
+
 def staged_files(settings: Any) -> list[Path]:
     directory = Path(settings.MEDIA_ROOT) / "seizures" / "staged"
     return sorted(directory.iterdir()) if directory.exists() else []
@@ -120,12 +132,8 @@ def test_a_focal_point_checks_corrects_and_imports_their_own_layout(reference: N
     """Given BRA's focal point with a file in their own layout, when they choose "Check columns", then the
     page proposes a field for each column and nothing is imported; when they map "Remarks" to place and
     confirm with a name, the layout is remembered for BRA and the import starts with exactly that mapping."""
-    client = Client()
-    client.force_login(make_user("focal_point", country="BRA"))
-    response = client.post(
-        "/seizures/upload/",
-        {"file": SimpleUploadedFile("own.csv", own_csv()), "country": "BRA", "step": "check"},
-    )
+    client = signed_in("BRA")
+    response = check_step(client)
     assert response.status_code == 302
     check_url = response["Location"]
     page = client.get(check_url)
@@ -164,12 +172,8 @@ def test_a_focal_point_checks_corrects_and_imports_their_own_layout(reference: N
 
 @pytest.mark.django_db
 def test_a_mapping_missing_a_required_field_is_refused_and_imports_nothing(reference: None) -> None:
-    client = Client()
-    client.force_login(make_user("focal_point", country="BRA"))
-    check_url = client.post(
-        "/seizures/upload/",
-        {"file": SimpleUploadedFile("own.csv", own_csv()), "country": "BRA", "step": "check"},
-    )["Location"]
+    client = signed_in("BRA")
+    check_url = check_step(client)["Location"]
     fields = ["case_reference", "reporting_country", "seizure_date", "drug", "quantity", "", "place"]
     response = client.post(
         check_url, {"action": "import", **{f"column_{i}": f for i, f in enumerate(fields)}}
@@ -183,15 +187,9 @@ def test_a_mapping_missing_a_required_field_is_refused_and_imports_nothing(refer
 def test_another_user_cannot_open_or_import_a_staged_upload(reference: None, settings: Any) -> None:
     """Given a file staged by BRA's focal point, then another BRA user, a focal point of another country
     and the public get nothing at its address, and the staged file is untouched."""
-    owner = Client()
-    owner.force_login(make_user("focal_point", country="BRA"))
-    check_url = owner.post(
-        "/seizures/upload/",
-        {"file": SimpleUploadedFile("own.csv", own_csv()), "country": "BRA", "step": "check"},
-    )["Location"]
-    colleague, stranger = Client(), Client()
-    colleague.force_login(make_user("focal_point", country="BRA"))
-    stranger.force_login(make_user("focal_point", country="ARG"))
+    owner = signed_in("BRA")
+    check_url = check_step(owner)["Location"]
+    colleague, stranger = signed_in("BRA"), signed_in("ARG")
     for client in (colleague, stranger):
         assert client.get(check_url).status_code in {403, 404}
         assert client.post(check_url, {"action": "import"}).status_code in {403, 404}
@@ -203,12 +201,8 @@ def test_another_user_cannot_open_or_import_a_staged_upload(reference: None, set
 
 @pytest.mark.django_db
 def test_discarding_removes_the_staged_file(reference: None, settings: Any) -> None:
-    client = Client()
-    client.force_login(make_user("focal_point", country="BRA"))
-    check_url = client.post(
-        "/seizures/upload/",
-        {"file": SimpleUploadedFile("own.csv", own_csv()), "country": "BRA", "step": "check"},
-    )["Location"]
+    client = signed_in("BRA")
+    check_url = check_step(client)["Location"]
     assert client.post(check_url, {"action": "discard"}).status_code == 302
     assert (staged_files(settings), ImportBatch.objects.count()) == ([], 0)
     assert client.get(check_url).status_code == 404
@@ -216,12 +210,8 @@ def test_discarding_removes_the_staged_file(reference: None, settings: Any) -> N
 
 @pytest.mark.django_db
 def test_staging_for_a_country_outside_ones_scope_is_refused(reference: None, settings: Any) -> None:
-    client = Client()
-    client.force_login(make_user("focal_point", country="ARG"))
-    response = client.post(
-        "/seizures/upload/",
-        {"file": SimpleUploadedFile("own.csv", own_csv()), "country": "BRA", "step": "check"},
-    )
+    client = signed_in("ARG")
+    response = check_step(client)
     assert response.status_code == 403
     assert staged_files(settings) == []
 
@@ -241,12 +231,8 @@ def corrupt_xlsx() -> bytes:
 def test_a_corrupt_workbook_is_named_in_the_check_and_rejected_by_the_import(
     reference: None, tmp_path: Path
 ) -> None:
-    client = Client()
-    client.force_login(make_user("focal_point", country="BRA"))
-    check_url = client.post(
-        "/seizures/upload/",
-        {"file": SimpleUploadedFile("broken.xlsx", corrupt_xlsx()), "country": "BRA", "step": "check"},
-    )["Location"]
+    client = signed_in("BRA")
+    check_url = check_step(client, "broken.xlsx", corrupt_xlsx())["Location"]
     page = client.get(check_url)
     assert page.status_code == 400
     assert "not a readable Excel .xlsx workbook" in page.content.decode()
@@ -264,8 +250,7 @@ def test_a_corrupt_workbook_is_named_in_the_check_and_rejected_by_the_import(
 
 @pytest.mark.django_db
 def test_the_api_previews_a_file_without_storing_anything(reference: None, settings: Any) -> None:
-    client = Client()
-    client.force_login(make_user("focal_point", country="BRA"))
+    client = signed_in("BRA")
     response = client.post(
         "/api/v1/seizures/uploads/preview",
         {"file": SimpleUploadedFile("own.csv", own_csv()), "country": "BRA"},
@@ -284,8 +269,7 @@ def test_the_api_previews_a_file_without_storing_anything(reference: None, setti
     assert body["missing_required"] == [] and body["problems"] == []
     assert (staged_files(settings), ImportBatch.objects.count()) == ([], 0)
 
-    stranger = Client()
-    stranger.force_login(make_user("focal_point", country="ARG"))
+    stranger = signed_in("ARG")
     refused = stranger.post(
         "/api/v1/seizures/uploads/preview",
         {"file": SimpleUploadedFile("own.csv", own_csv()), "country": "BRA"},
@@ -303,8 +287,7 @@ def test_the_api_previews_a_file_without_storing_anything(reference: None, setti
 def test_remembered_layouts_are_saved_audited_and_read_within_scope(reference: None) -> None:
     """Given BRA's focal point saving a layout over the API, then it is audited and listed for them; ARG's
     focal point sees none of it and cannot replace it; the public gets 401; nothing changed after the refusals."""
-    owner = Client()
-    owner.force_login(make_user("focal_point", country="BRA"))
+    owner = signed_in("BRA")
     layout = {
         "Qty": "quantity",
         "Substance": "drug",
@@ -321,8 +304,7 @@ def test_remembered_layouts_are_saved_audited_and_read_within_scope(reference: N
         (m["country"], m["name"], m["mapping"]) for m in owner.get("/api/v1/seizures/mappings").json()
     ] == [("BRA", "Federal police", layout)]
 
-    stranger = Client()
-    stranger.force_login(make_user("focal_point", country="ARG"))
+    stranger = signed_in("ARG")
     assert stranger.get("/api/v1/seizures/mappings").json() == []
     replaced = stranger.put(
         "/api/v1/seizures/mappings/BRA/Federal police",
