@@ -1,4 +1,4 @@
-"""Analysis API: seizure trends and outliers, regional/global estimate runs, hidden-population
+"""Analysis API: seizure trends and outliers, questionnaire outliers, regional/global estimate runs, hidden-population
 calculators and saved country estimates. Every endpoint needs a signed-in caller; data are scoped."""
 
 from __future__ import annotations
@@ -92,6 +92,88 @@ def seizure_outliers(
     try:
         return queries.seizure_outliers(
             request.user, year, method=method, drug_group=group, threshold=threshold
+        )
+    except ValueError as error:
+        raise HttpError(422, str(error)) from error
+    except queries.QueryTimeout as error:
+        raise HttpError(503, str(error)) from error
+
+
+class QuestionnaireOutlierRowOut(Schema):
+    rank: int
+    iso3: str
+    country: str
+    submission_id: int
+    status: str
+    module: str
+    question: str
+    question_label: str
+    dims: str
+    field: str
+    value: float
+    unit: str
+    compared_as: str
+    compared_value: float
+    group_median: float
+    peers: int
+    score: float
+    is_outlier: bool
+    method: str
+    transform: str
+
+
+class QuestionnaireOutlierReportOut(Schema):
+    year: int
+    method: str
+    threshold: float
+    stage: str
+    statuses: list[str]
+    log_scale: bool
+    min_peers: int
+    timeout_ms: int
+    submissions: int
+    values: int
+    groups: int
+    not_scored: dict[str, int]
+    ranked: int
+    rows: list[QuestionnaireOutlierRowOut]
+
+
+@router.get(
+    "/questionnaire-outliers",
+    response=QuestionnaireOutlierReportOut,
+    summary="Ranked outliers over the questionnaire values of a year",
+)
+def questionnaire_outliers(
+    request: HttpRequest,
+    year: int,
+    method: str = MODIFIED_Z_SCORE,
+    stage: Literal["submitted", "validated"] = "submitted",
+    module: str | None = None,
+    scale: Literal["log", "linear"] = "log",
+    threshold: float | None = None,
+    min_peers: int = 3,
+    limit: int = 1000,
+) -> Any:
+    """Every numeric value of the year's questionnaire submissions in the caller's scope (``stage``
+    ``submitted``: submitted, under review, validated and approved; ``validated``: validated and approved;
+    drafts never), scored against the other countries' values of the same question, field and unit
+    (counts of people and deaths per 100,000 aged 15–64) and ranked. ``rows`` holds the ``limit`` most
+    unusual (at most 100,000), ``ranked`` how many were ranked; 503 past the statement timeout."""
+    _require_any(request, "analysis.run")
+    if not 1 <= limit <= 100_000:
+        raise HttpError(422, "limit must be between 1 and 100000")
+    try:
+        return queries.questionnaire_outliers(
+            request.user,
+            year,
+            method=method,
+            threshold=threshold,
+            stage=stage,
+            module=module or None,
+            log_scale=scale == "log",
+            min_peers=min_peers,
+            limit=limit,
         )
     except ValueError as error:
         raise HttpError(422, str(error)) from error

@@ -90,3 +90,29 @@ class OutlierForm(forms.Form):
     year = forms.IntegerField(min_value=1990, max_value=2100)
     method = forms.ChoiceField(choices=[(method, method) for method in METHODS], initial="modified_z_score")
     drug_group = forms.CharField(required=False, max_length=60)
+
+
+class QuestionnaireOutlierForm(forms.Form):
+    """Year (those with questionnaires in the user's scope), method, which submissions, module, scale."""
+
+    year = forms.TypedChoiceField(coerce=int, choices=[])
+    method = forms.ChoiceField(choices=[(method, method) for method in METHODS], initial="modified_z_score")
+    stage = forms.ChoiceField(
+        label="Submissions",
+        choices=[
+            ("submitted", "submitted, under review, validated, approved"),
+            ("validated", "validated and approved only"),
+        ],
+        initial="submitted",
+    )
+    module = forms.ChoiceField(required=False, choices=[])
+    scale = forms.ChoiceField(
+        label="Magnitudes scored on",
+        choices=[("log", "log10(1 + x)"), ("linear", "the values themselves")],
+        initial="log",
+    )
+
+    def __init__(self, *args: Any, years: list[int], modules: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(year, str(year)) for year in reversed(years)]  # type: ignore[attr-defined]
+        self.fields["module"].choices = [("", "all modules"), *modules]  # type: ignore[attr-defined]

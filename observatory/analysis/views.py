@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from observatory.access import policy
-from observatory.analysis import calculators, charts, queries, services
+from observatory.analysis import calculators, charts, comparability, queries, services
 from observatory.analysis.exports import table_response
 from observatory.analysis.forms import (
     CaptureRecaptureForm,
@@ -25,11 +26,13 @@ from observatory.analysis.forms import (
     MortalityMultiplierForm,
     MultiplierForm,
     OutlierForm,
+    QuestionnaireOutlierForm,
     SaveEstimateForm,
 )
 from observatory.analysis.kernels.regional import EstimationParameters
 from observatory.analysis.models import SeizureTrend
 from observatory.analysis.national import NationalDataUnavailable
+from observatory.reporting import catalog
 
 View = Callable[..., HttpResponse | StreamingHttpResponse]
 
@@ -207,6 +210,66 @@ def outliers(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         request,
         "analysis/outliers.html",
         {"form": form, "report": report, "error": error, "query": request.GET.urlencode()},
+    )
+
+
+QUESTIONNAIRE_OUTLIER_HEADER = [
+    "rank", "iso3", "country", "submission_id", "status", "module", "question", "question_label", "dims",
+    "field", "value", "unit", "compared_as", "compared_value", "group_median", "peers", "score",
+    "is_outlier", "method", "transform",
+]  # fmt: skip
+PAGE_ROWS = 300
+
+
+@needs("analysis.run")
+def questionnaire_outliers(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Outliers over every numeric value of a year's questionnaire submissions in the user's scope."""
+    years = queries.questionnaire_years(request.user)
+    modules = [(module.code, module.title) for module in catalog.instrument().modules]
+    initial = {
+        "year": years[-1] if years else None,
+        "method": "modified_z_score",
+        "stage": queries.DEFAULT_STAGE,
+        "scale": "log",
+    }
+    # what the request leaves out keeps its default, so ?year=2024 alone is a complete request
+    data = {**initial, **{key: value for key, value in request.GET.items() if key != "format"}}
+    form = QuestionnaireOutlierForm(data, years=years, modules=modules)
+    report = None
+    error = ""
+    if years and form.is_valid():
+        try:
+            report = queries.questionnaire_outliers(
+                request.user,
+                form.cleaned_data["year"],
+                method=form.cleaned_data["method"],
+                stage=form.cleaned_data["stage"],
+                module=form.cleaned_data["module"] or None,
+                log_scale=form.cleaned_data["scale"] == "log",
+                limit=None if request.GET.get("format") in ("csv", "xlsx") else PAGE_ROWS,
+            )
+        except queries.QueryTimeout as timeout:
+            error = f"The outlier query was stopped: {timeout}. Narrow it to one module."
+        fmt = request.GET.get("format")
+        if report is not None and fmt in ("csv", "xlsx"):
+            return table_response(
+                QUESTIONNAIRE_OUTLIER_HEADER,
+                [[getattr(row, name) for name in QUESTIONNAIRE_OUTLIER_HEADER] for row in report.rows],
+                f"questionnaire-outliers-{report.year}",
+                str(fmt),
+            )
+    return render(
+        request,
+        "analysis/questionnaire_outliers.html",
+        {
+            "form": form,
+            "years": years,
+            "report": report,
+            "page_rows": PAGE_ROWS,
+            "error": error,
+            "per_capita_questions": sorted(comparability.PER_CAPITA_QUESTIONS),
+            "query": urlencode({key: value for key, value in data.items() if value is not None}),
+        },
     )
 
 

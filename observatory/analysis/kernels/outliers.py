@@ -84,14 +84,37 @@ class OutlierScore:
     threshold: float
 
 
+def score_values(
+    values: ArrayLike, method: str = MODIFIED_Z_SCORE, threshold: float | None = None
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], float]:
+    """Scores, unusualness, outlier flags and the threshold used, for the values in their order.
+
+    Unusualness is |score| for the z-scores. For min–max, it is the distance from the median scaled value
+    doubled, so 1.0 means the value sits at an extreme; a value is then an outlier at ≥ threshold (default
+    1.0). For the z-scores a value is an outlier above the threshold.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown outlier method {method!r}; choose one of {METHODS}")
+    cut = DEFAULT_THRESHOLDS[method] if threshold is None else float(threshold)
+    array = _as_array(values)
+    if method == Z_SCORE:
+        scores = z_scores(array)
+        unusual = np.abs(scores)
+    elif method == MODIFIED_Z_SCORE:
+        scores = modified_z_scores(array)
+        unusual = np.abs(scores)
+    else:
+        scores = min_max_scale(array)
+        unusual = 2.0 * np.abs(scores - float(np.median(scores))) if array.size else scores
+    flags = unusual >= cut if method == MIN_MAX else unusual > cut
+    return scores, unusual, flags, cut
+
+
 def rank_outliers(
     items: Sequence[tuple[str, float]], method: str = MODIFIED_Z_SCORE, threshold: float | None = None
 ) -> list[OutlierScore]:
-    """Score every (key, value) and order them from most to least unusual.
-
-    Unusualness is |score| for the z-scores. For min–max, it is the distance from the median scaled value
-    doubled, so 1.0 means the value sits at an extreme; ``is_outlier`` then means ≥ threshold (default 1.0).
-    """
+    """Score every (key, value) and order them from most to least unusual (see :func:`score_values`);
+    ties in unusualness are ordered by key."""
     if method not in METHODS:
         raise ValueError(f"unknown outlier method {method!r}; choose one of {METHODS}")
     cut = DEFAULT_THRESHOLDS[method] if threshold is None else float(threshold)
@@ -99,15 +122,7 @@ def rank_outliers(
         return []
     keys = [str(key) for key, _ in items]
     values = _as_array([value for _, value in items])
-    if method == Z_SCORE:
-        scores = z_scores(values)
-        unusual = np.abs(scores)
-    elif method == MODIFIED_Z_SCORE:
-        scores = modified_z_scores(values)
-        unusual = np.abs(scores)
-    else:
-        scores = min_max_scale(values)
-        unusual = 2.0 * np.abs(scores - float(np.median(scores)))
+    scores, unusual, flags, cut = score_values(values, method, cut)
     order = sorted(range(len(keys)), key=lambda i: (-float(unusual[i]), keys[i]))
     return [
         OutlierScore(
@@ -115,7 +130,7 @@ def rank_outliers(
             key=keys[i],
             value=float(values[i]),
             score=float(scores[i]),
-            is_outlier=bool(unusual[i] >= cut) if method == MIN_MAX else bool(unusual[i] > cut),
+            is_outlier=bool(flags[i]),
             method=method,
             threshold=cut,
         )
