@@ -8,6 +8,13 @@ cached under benchmarks/out/ (gitignored), keyed by size.
 Anchor, in the same run over the same fingerprints: RDKit ``DataStructs.BulkTanimotoSimilarity``
 followed by a top-10 selection. Prints medians over the queries and the ratio.
 
+Then classification throughput over a random sample of the library (--classify, default 20,000; 0
+skips it): each SMILES is parsed by RDKit (``Chem.MolFromSmiles``, full sanitisation; timed) and the
+class rules assign its group (target >= 5,000 molecules/s). Anchor, same run and molecules: the
+ordered rules with no prefilter or screen (``classify_unscreened``); the two must agree on every
+molecule. Medians of --classify-repeats passes, wall clock and process CPU time. (These variants are
+not standardised; benchmarks/nps_classes.py times standardised molecules and the full request path.)
+
     .venv/bin/python benchmarks/nps_search.py --size 1000000 --queries 50
     .venv/bin/python benchmarks/nps_search.py --size 100000    # quick run
 """
@@ -18,10 +25,12 @@ import argparse
 import csv
 import heapq
 import itertools
+import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +39,11 @@ from rdkit import Chem, DataStructs, rdBase
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from observatory.earlywarning.chemistry.classes import (  # noqa: E402
+    classify,
+    classify_unscreened,
+    default_class_rules,
+)
 from observatory.earlywarning.chemistry.search import (  # noqa: E402
     FP_WORDS,
     StructureLibrary,
@@ -172,6 +186,59 @@ def rdkit_top_k(
     return heapq.nlargest(k, zip(scores, range(len(scores)), strict=True))
 
 
+def _rates(smiles: Sequence[str], run: Callable[[str], object], repeats: int) -> tuple[float, float]:
+    """Median molecules/s over ``repeats`` passes: (wall clock, process CPU time)."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        for text in smiles:
+            run(text)
+        wall.append(len(smiles) / (time.perf_counter() - started))
+        cpu.append(len(smiles) / max(time.process_time() - started_cpu, 1e-9))
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def classification_throughput(library: StructureLibrary, count: int, repeats: int) -> None:
+    rng = np.random.default_rng(11)
+    rows = rng.choice(len(library), size=min(count, len(library)), replace=False)
+    rules = default_class_rules()
+    sample = []
+    with rdBase.BlockLogs():
+        for i in rows:
+            text = str(library.smiles[i])
+            if Chem.MolFromSmiles(text) is not None:
+                sample.append(text)
+        mols = [Chem.MolFromSmiles(text) for text in sample]
+    differ = sum(classify(m, rules) != classify_unscreened(m, rules) for m in mols)
+    groups = Counter(classify(m, rules).group.value for m in mols)
+
+    def screened(text: str) -> object:
+        return classify(Chem.MolFromSmiles(text), rules)
+
+    def unscreened(text: str) -> object:
+        return classify_unscreened(Chem.MolFromSmiles(text), rules)
+
+    with rdBase.BlockLogs():
+        ours = _rates(sample, screened, repeats)
+        anchor = _rates(sample, unscreened, repeats)
+        parse_only = _rates(sample, Chem.MolFromSmiles, repeats)
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"\nclassification throughput: parse SMILES + class rules over {len(sample):,} library structures"
+        f" (median of {repeats} passes; load average {load}):"
+    )
+    print(f"  assignments differing from the unscreened rules: {differ}")
+    print("  groups: " + ", ".join(f"{group} {n}" for group, n in groups.most_common()))
+    print(
+        f"  parse + rules with screens : {ours[0]:9,.0f} molecules/s wall  {ours[1]:9,.0f} /s CPU  (target >= 5,000)"
+    )
+    print(f"  anchor: parse + no screens : {anchor[0]:9,.0f} molecules/s wall  {anchor[1]:9,.0f} /s CPU")
+    print(
+        f"  parse alone                : {parse_only[0]:9,.0f} molecules/s wall  {parse_only[1]:9,.0f} /s CPU"
+    )
+    print(f"  ratio to the anchor        : {ours[0] / anchor[0]:9.2f} x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -181,6 +248,8 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--build-only", action="store_true", help="build and cache the library, then stop")
+    parser.add_argument("--classify", type=int, default=20_000, help="structures to classify (0: skip)")
+    parser.add_argument("--classify-repeats", type=int, default=3)
     args = parser.parse_args()
     if not args.csv.exists():
         sys.exit(f"labelled NPS list not found at {args.csv}")
@@ -219,6 +288,8 @@ def main() -> None:
     print(f"median top-{args.k} query, numpy popcount : {ours_ms:8.2f} ms  (target <= 50 ms)")
     print(f"median top-{args.k} query, RDKit bulk     : {theirs_ms:8.2f} ms")
     print(f"speed-up vs RDKit BulkTanimotoSimilarity : {theirs_ms / ours_ms:8.2f} x  (target >= 3 x)")
+    if args.classify > 0:
+        classification_throughput(library, args.classify, args.classify_repeats)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 from rdkit import Chem, rdBase
 from rdkit.Chem import rdMolDescriptors
+
+from observatory.earlywarning.chemistry.class_screen import (
+    AtomRequirement,
+    compile_screen,
+    has_ring_sizes,
+    merge_requirements,
+    molecule_mask,
+    query_ring_atoms,
+    requirement_for_query,
+)
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "class_rules.json"
 
@@ -80,6 +90,10 @@ class Prefilter:
             return False
         return self.ring_sizes <= features.ring_sizes
 
+    @property
+    def requirement(self) -> AtomRequirement:
+        return AtomRequirement(elements=self.min_element_counts)
+
 
 @dataclass(frozen=True)
 class MoleculeFeatures:
@@ -105,6 +119,22 @@ class NamedPattern:
     smarts: str
     pattern: Chem.Mol
     prefilter: Prefilter = Prefilter()
+    # derived from ``pattern`` alone (always a necessary condition)
+    requirement: AtomRequirement = field(init=False, repr=False, compare=False)
+    # compiled: the derived requirement alone (screens exclusions, whose prefilters were never applied)
+    # and together with the declared prefilter (screens any_of patterns)
+    exclusion_screen: int = field(init=False, repr=False, compare=False)
+    screen: int = field(init=False, repr=False, compare=False)
+    # query atoms in query cycles, by cycle size: where a match most likely shows a declared ring size
+    ring_hints: Mapping[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ring_hints", query_ring_atoms(self.pattern))
+        derived = requirement_for_query(self.pattern)
+        declared = merge_requirements(derived, self.prefilter.requirement)
+        object.__setattr__(self, "requirement", derived)
+        object.__setattr__(self, "exclusion_screen", compile_screen(derived))
+        object.__setattr__(self, "screen", compile_screen(declared))
 
 
 @dataclass(frozen=True)
@@ -115,6 +145,10 @@ class ClassRule:
     any_of: tuple[NamedPattern, ...]
     none_of: tuple[NamedPattern, ...]
     prefilter: Prefilter
+    screen: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "screen", compile_screen(self.prefilter.requirement))
 
 
 @dataclass(frozen=True)
@@ -214,33 +248,82 @@ def default_class_rules() -> tuple[ClassRule, ...]:
 
 
 def classify(mol: Chem.Mol, rules: Sequence[ClassRule] | None = None) -> ClassAssignment:
-    """Assign the substance group of a (standardised) molecule by the first matching rule."""
+    """Assign the substance group of a (standardised) molecule by the first matching rule.
+
+    Same result as before the derived screens: a rule applies when its declared prefilters hold, one
+    of its any_of patterns matches (first one wins) and none of its exclusions matches. The atom-count
+    screens skip searches that cannot match; the declared ring sizes (necessary conditions too) are
+    checked only once a pattern has matched, because listing a molecule's rings costs more than the
+    searches it would save. The order of these pure checks does not change the outcome.
+    """
     rule_set = default_class_rules() if rules is None else rules
-    features = molecule_features(mol)
+    mask = molecule_mask(mol)
+    ring_sizes: list[set[int]] = []  # the molecule's ring sizes, once listed
     for rule in rule_set:
-        if not rule.prefilter.admits(features):
+        required = rule.screen
+        if required & mask != required:
             continue
+        rule_rings = rule.prefilter.ring_sizes
         for candidate in rule.any_of:
-            if not candidate.prefilter.admits(features):
+            required = candidate.screen
+            if required & mask != required:
                 continue
             match = mol.GetSubstructMatch(candidate.pattern)
             if not match:
                 continue
-            blocker = next((ex for ex in rule.none_of if mol.HasSubstructMatch(ex.pattern)), None)
-            if blocker is not None:
+            hints = candidate.ring_hints
+            if rule_rings and not has_ring_sizes(mol, rule_rings, match, hints, ring_sizes):
+                break  # the rule's declared prefilter fails: none of its patterns applies
+            rings = candidate.prefilter.ring_sizes
+            if rings and not has_ring_sizes(mol, rings, match, hints, ring_sizes):
+                continue
+            if _excluded(mol, rule, mask):
                 break  # this rule is excluded for the molecule; later rules may still apply
-            return ClassAssignment(
-                group=rule.group,
-                rule_id=rule.id,
-                reason=f"contains {candidate.name} ({rule.description})",
-                matched_pattern=candidate.smarts,
-                matched_atoms=tuple(match),
-            )
+            return _assignment(rule, candidate, match)
+    return _FALLBACK
+
+
+def _excluded(mol: Chem.Mol, rule: ClassRule, mask: int) -> bool:
+    for exclusion in rule.none_of:
+        required = exclusion.exclusion_screen
+        if required & mask == required and mol.HasSubstructMatch(exclusion.pattern):
+            return True
+    return False
+
+
+def classify_unscreened(mol: Chem.Mol, rules: Sequence[ClassRule] | None = None) -> ClassAssignment:
+    """The rule semantics with no prefilter or screen at all: every pattern is searched in order.
+
+    The reference for tests (the declared prefilters and derived screens must never change a result);
+    too slow for production use.
+    """
+    rule_set = default_class_rules() if rules is None else rules
+    for rule in rule_set:
+        for candidate in rule.any_of:
+            match = mol.GetSubstructMatch(candidate.pattern)
+            if not match:
+                continue
+            if any(mol.HasSubstructMatch(exclusion.pattern) for exclusion in rule.none_of):
+                break
+            return _assignment(rule, candidate, match)
+    return _FALLBACK
+
+
+def _assignment(rule: ClassRule, candidate: NamedPattern, match: Sequence[int]) -> ClassAssignment:
     return ClassAssignment(
-        group=SubstanceGroup.OTHER,
-        rule_id=FALLBACK_RULE_ID,
-        reason="no structural class rule matched",
+        group=rule.group,
+        rule_id=rule.id,
+        reason=f"contains {candidate.name} ({rule.description})",
+        matched_pattern=candidate.smarts,
+        matched_atoms=tuple(match),
     )
+
+
+_FALLBACK = ClassAssignment(
+    group=SubstanceGroup.OTHER,
+    rule_id=FALLBACK_RULE_ID,
+    reason="no structural class rule matched",
+)
 
 
 def classify_smiles(smiles: str, rules: Sequence[ClassRule] | None = None) -> ClassAssignment:
