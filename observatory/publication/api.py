@@ -131,12 +131,14 @@ def _public_json(
 ) -> HttpResponse:
     """A public JSON response for the current (or named) public release.
 
-    The cheap path is one indexed query (``queries.public_release_stamp``: id, label, content hash);
-    the ETag derives from it and the request, so a revalidation answers 304 and a repeated request gets
-    the stored body from Django's cache, keyed by the ETag — never re-serialised. Releases are
-    immutable, so a cached body stays right for as long as its release is the one asked for; when
-    another release becomes current, the ETag (and the key) changes. Only on a miss is the release
-    row read whole and the body built, through ``queries.released_observations`` as always.
+    The cheap path is the release's stamp (``queries.public_release_stamp``: id, label, content hash;
+    no query for a named public release, nor for the current one within its short window); the ETag
+    derives from it and the request, so a revalidation answers 304 and a repeated request gets the
+    stored body from Django's cache, keyed by the ETag — never re-serialised. Releases are immutable,
+    so a cached body stays right for as long as its release is the one asked for; when another
+    release becomes current, the ETag (and the key) changes. Only on a miss is the release row read
+    whole and the body built, through ``queries.released_observations`` as always. Repeated requests
+    are usually answered before this view by ``http.cached_public_json`` (same stamp, same key).
     """
     now = timezone.now()
     stamp = queries.public_release_stamp(label, now)
@@ -147,15 +149,13 @@ def _public_json(
     etag = http.etag_for(stamp, request)
     if http.matches(request, etag):
         return http.not_modified(etag)
-    cache_key = f"publication:public-json:{etag}"
+    cache_key = http.public_json_key(etag)
     body = cache.get(cache_key)
     if body is None:
         release = Release.objects.select_related("corrects").get(pk=stamp.pk) if stamp is not None else None
         body = json.dumps(build(release, now), default=_json_default, separators=(",", ":")).encode()  # type: ignore[arg-type]
         cache.set(cache_key, body, CACHE_SECONDS)
-    response = HttpResponse(body, content_type="application/json")
-    http.public_headers(response, etag)
-    return response
+    return http.public_json_response(body, etag)
 
 
 def _json_default(value: object) -> object:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+from observatory.publication import queries
 from observatory.publication.models import Release
 from observatory.publication.queries import ReleaseStamp
 
@@ -53,4 +57,61 @@ def public_headers(response: HttpResponseBase, etag: str, vary: tuple[str, ...] 
 def private_headers(response: HttpResponseBase) -> HttpResponseBase:
     """Previews of unreleased snapshots: never stored by any cache."""
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------
+# The open-data API's cached bodies (``api._public_json`` stores them; ``cached_public_json`` answers
+# repeated requests from them before the rest of the middleware stack, see ``middleware.py``).
+
+PUBLIC_JSON_PREFIX = "/api/v1/public/"
+
+
+def public_json_key(etag: str) -> str:
+    return f"publication:public-json:{etag}"
+
+
+def public_json_response(body: bytes, etag: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="application/json")
+    public_headers(response, etag)
+    return response
+
+
+def cached_public_json(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a GET of the open-data API when this exact response is already cached, else None
+    (then the request takes the ordinary way through the middleware stack to ``api._public_json``).
+
+    It computes what ``api._public_json`` would — the stamp of the release asked for, the ETag, the body's
+    key — and answers only when that body is in the cache: it was built by the view for this very
+    path, query string and release, so it is what the view would answer (a body is stored only for a
+    valid request of a public release). Nothing here decides what is public; anything unusual (another
+    method, an unknown path, an empty or repeated ``release`` parameter, a release not public, a
+    body not cached) falls through to the view.
+    """
+    if request.method != "GET" or not request.path_info.startswith(PUBLIC_JSON_PREFIX):
+        return None
+    rest = request.path_info[len(PUBLIC_JSON_PREFIX) :]
+    label: str | None
+    if rest in ("datasets", "observations"):
+        named = request.GET.getlist("release")
+        if len(named) > 1 or (named and not named[0]):
+            return None
+        label = named[0] if named else None
+    elif rest == "releases":
+        label = None
+    elif rest.startswith("releases/") and rest[9:] and "/" not in rest[9:]:
+        label = rest[9:]
+    else:
+        return None
+    stamp = queries.public_release_stamp(label, timezone.now())
+    if stamp is None and rest != "releases":
+        return None
+    etag = etag_for(stamp, request)
+    body = cache.get(public_json_key(etag))
+    if body is None:
+        return None
+    response = not_modified(etag) if matches(request, etag) else public_json_response(body, etag)
+    # What the middleware it skips would add (the security middleware before it still runs).
+    response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+    response["Content-Length"] = str(len(response.content))
     return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Min, QuerySet
@@ -360,21 +360,46 @@ class ExplorerQuery:
 
 
 def explorer_rows(obs: Observations, query: ExplorerQuery, *, all_reports: bool = False) -> Observations:
-    rows = obs.filter(indicator=query.indicator)
+    # One ``filter`` call (each call copies the query: this runs on every explorer request).
+    conditions: dict[str, Any] = {"indicator": query.indicator}
     if not all_reports:
-        rows = headline(rows)
+        conditions["series_rank"] = 0  # the headline figure of each key, as ``headline``
     if query.drug:
-        rows = rows.filter(drug=query.drug)
+        conditions["drug"] = query.drug
     if query.countries:
-        rows = rows.filter(area_code__in=list(query.countries))
+        conditions["area_code__in"] = list(query.countries)
     if query.year_from is not None:
-        rows = rows.filter(year__gte=query.year_from)
+        conditions["year__gte"] = query.year_from
     if query.year_to is not None:
-        rows = rows.filter(year__lte=query.year_to)
-    return rows.order_by("area_name", "drug", "year", "series_rank")
+        conditions["year__lte"] = query.year_to
+    return obs.filter(**conditions).order_by("area_name", "drug", "year", "series_rank")
 
 
-def explorer_chart(rows: Iterable[PublishedObservation], limit: int = 8) -> list[ChartSeries]:
+class ExplorerRow(NamedTuple):
+    """What the explorer's table and chart read of a figure: nothing else is fetched (notes, extra
+    JSON… are in the downloads)."""
+
+    area_kind: str
+    area_code: str
+    area_name: str
+    drug: str
+    drug_name: str
+    year: int
+    value: float | None
+    low: float | None
+    high: float | None
+    source: str
+    method: str
+    coverage: str
+    series_rank: int
+
+
+def explorer_table_rows(rows: Observations, limit: int) -> list[ExplorerRow]:
+    """The first ``limit`` of ``explorer_rows`` as plain tuples (no model instances to build)."""
+    return [ExplorerRow(*row) for row in rows.values_list(*ExplorerRow._fields)[:limit]]
+
+
+def explorer_chart(rows: Iterable[PublishedObservation | ExplorerRow], limit: int = 8) -> list[ChartSeries]:
     lines: dict[str, list[Point]] = defaultdict(list)
     for row in rows:
         if row.series_rank:

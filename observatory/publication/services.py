@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from observatory.access import audit, policy
-from observatory.publication import sources
+from observatory.publication import queries, sources
 from observatory.publication.models import PublishedObservation, Release
 from observatory.publication.sources import ObservationRow
 
@@ -227,6 +227,14 @@ def publish_release(actor: Actor, release: Release, reason: str = "") -> Release
     return _decide(actor, release, Release.State.RELEASED, None, "release", reason)
 
 
+def _forget_current_release() -> None:
+    """This process forgets which release is current, now and again once the change is committed (a
+    reader in between may have remembered the state before it); other processes ask the database
+    again within ``queries.CURRENT_SECONDS`` and at every embargo."""
+    queries.forget_current_release()
+    transaction.on_commit(queries.forget_current_release)
+
+
 def _decide(
     actor: Actor, release: Release, state: str, public_from: datetime | None, action: str, reason: str
 ) -> Release:
@@ -242,6 +250,7 @@ def _decide(
         current.decided_by = _actor_or_none(actor)
         current.decided_at = now
         current.save(update_fields=["state", "public_from", "decided_by", "decided_at"])
+        _forget_current_release()
         audit.record(
             actor,
             f"publication.release.{action}",
@@ -266,6 +275,7 @@ def withdraw_schedule(actor: Actor, release: Release, reason: str = "") -> Relea
         current.state = Release.State.DRAFT
         current.public_from = None
         current.save(update_fields=["state", "public_from"])
+        _forget_current_release()
         audit.record(
             actor,
             "publication.release.withdraw",

@@ -32,7 +32,7 @@ from observatory.publication import http, portal, queries, services
 from observatory.publication.kernels import charts
 from observatory.publication.kernels.annex_xlsx import put
 from observatory.publication.kernels.csv_safe import iter_safe_csv
-from observatory.publication.models import PublishedObservation, Release
+from observatory.publication.models import Release
 from observatory.publication.sdmx_build import sdmx_code
 from observatory.reference.models import Country
 
@@ -59,16 +59,14 @@ def _shown(request: HttpRequest) -> Shown:
             raise Http404(f"no release {label}")
         return Shown(release, queries.preview_observations(request.user, release), True)
     wanted = request.GET.get("release")
-    # One query for the release a page shows, with the release it corrects (the page header names
-    # it), without the large JSON columns no portal page header needs.
-    releases = (
-        queries.public_releases(now)
-        .select_related("corrects")
-        .defer("diff", "sources", "corrects__diff", "corrects__sources")
-    )
-    release = (releases.filter(label=wanted) if wanted else releases).first()
-    if wanted and release is None:
+    # Which release a page shows: the current one's stamp (no query within its short window, and
+    # never past an embargo) or the named one's (kept once public); its header row (with the release
+    # it corrects, without the large JSON columns) from the cache, since a public release never
+    # changes. The observations are still read through ``released_observations``, the public gate.
+    stamp = queries.public_release_stamp(wanted or None, now)
+    if wanted and stamp is None:
         raise Http404(f"no public release {wanted}")
+    release = queries.public_release_row(stamp) if stamp is not None else None
     return Shown(release, queries.released_observations(now, release=release), False)
 
 
@@ -311,7 +309,7 @@ def _figure(value: float | None, grouped: bool) -> str:
     return f"{value:,.2f}" if grouped else f"{value:.2f}"
 
 
-def _explorer_table(rows: list[PublishedObservation], country_base: str, preview_query: str) -> SafeString:
+def _explorer_table(rows: list[portal.ExplorerRow], country_base: str, preview_query: str) -> SafeString:
     """The explorer's table body in one pass (up to 2,000 rows: a template loop would cost most of
     the request). Every text is escaped."""
     cells = []
@@ -328,13 +326,6 @@ def _explorer_table(rows: list[PublishedObservation], country_base: str, preview
     return mark_safe("".join(cells))  # noqa: S308 - every value escaped above
 
 
-# What the explorer's table and chart read: nothing else is fetched (notes, extra JSON… are in downloads).
-EXPLORER_COLUMNS = (
-    "area_kind", "area_code", "area_name", "drug", "drug_name", "year", "value", "low", "high",
-    "source", "method", "coverage", "series_rank",
-)  # fmt: skip
-
-
 @require_GET
 def explorer(request: HttpRequest) -> HttpResponseBase:
     shown = _shown(request)
@@ -342,7 +333,7 @@ def explorer(request: HttpRequest) -> HttpResponseBase:
         shown.observations, None if shown.preview or shown.release is None else shown.release.pk
     )
     query = _explorer_query(request, choices)
-    rows = list(portal.explorer_rows(shown.observations, query).only(*EXPLORER_COLUMNS)[:2000])
+    rows = portal.explorer_table_rows(portal.explorer_rows(shown.observations, query), 2000)
     meta = portal.INDICATORS.get(query.indicator)
     chart = ""
     if rows:
