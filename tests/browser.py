@@ -25,7 +25,9 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def browser_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
+def browser_page(
+    width: int = 1280, height: int = 900, *, expect_csp_refusals: bool = False
+) -> Iterator[Page]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed (make test installs it)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -34,7 +36,7 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
-        yield from _page(width, height)
+        yield from _page(width, height, expect_csp_refusals)
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -42,11 +44,24 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-def _page(width: int, height: int) -> Iterator[Page]:
+def _page(width: int, height: int, expect_csp_refusals: bool) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             context = browser.new_context(viewport={"width": width, "height": height})
-            yield context.new_page()
+            page = context.new_page()
+            # Every browser test also proves the pages run under our Content Security Policy.
+            refused: list[str] = []
+            page.on(
+                "console",
+                lambda message: (
+                    refused.append(message.text)
+                    if message.type == "error" and "Content Security Policy" in message.text
+                    else None
+                ),
+            )
+            yield page
+            if refused and not expect_csp_refusals:
+                pytest.fail("the Content Security Policy refused: " + " | ".join(refused[:5]))
         finally:
             browser.close()

@@ -22,3 +22,20 @@ def test_sign_in_shows_the_dashboard(live_server: object, transactional_referenc
         assert page.get_by_role("heading", name=f"Welcome, {user.username}").is_visible()
         assert page.get_by_text("National focal point / data provider").is_visible()
         page.screenshot(path=str(SCREENSHOTS / "foundation-dashboard.png"), full_page=True)
+
+
+def test_the_content_security_policy_refuses_injected_inline_script(
+    live_server: object, transactional_reference: None
+) -> None:
+    """Given a page of ours, when something injects an inline script (as a stored XSS would), then the
+    browser refuses to run it, while our own vendored script files still run."""
+    with browser_page(expect_csp_refusals=True) as page:
+        messages: list[str] = []
+        page.on("console", lambda message: messages.append(message.text))
+        page.goto(f"{live_server}/login/")
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+            " document.body.appendChild(s); }"
+        )
+        assert page.evaluate("() => window.injected") is None
+        assert any("Content Security Policy" in text for text in messages)

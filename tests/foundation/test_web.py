@@ -143,3 +143,13 @@ def test_passwords_are_hashed_with_argon2(settings: object) -> None:
     user = make_user()
     assert user.password.startswith("argon2")
     assert user.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_every_response_carries_the_security_headers(client: Client) -> None:
+    """Pages, the API and errors all tell the browser to run only our own scripts and no device APIs."""
+    for path in ("/", "/login/", "/api/v1/public/releases", "/no-such-page/"):
+        response = client.get(path)
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
+        assert "object-src 'none'" in policy and response["Permissions-Policy"].startswith("camera=()"), path
