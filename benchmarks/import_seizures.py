@@ -3,7 +3,8 @@
 On PostgreSQL the anchor is PostgreSQL's own `COPY` of the same CSV file into a bare table (all text
 columns, no indexes) in the same run; the claim is import <= 3x COPY. On SQLite the claim is
 >= 100,000 rows/s. Each run imports into an emptied table (the same file would otherwise be skipped as
-already imported). Medians of `--runs` runs.
+already imported). Medians of `--runs` runs. Each run also prints the seconds of each stage of the
+import, as the import reports its stages to a progress reporter (the measured section is the whole call).
 
     .venv/bin/python benchmarks/import_seizures.py [--count 1000000] [--runs 3] [--database sqlite|postgresql]
 
@@ -104,16 +105,38 @@ def copy_anchor(path: Path) -> float:
     return seconds
 
 
-def import_once(path: Path) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds of this process, rows imported); the app is imported beforehand."""
+class StageClock:
+    """The import's progress reporter: notes when each stage starts (nothing else; no database write)."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[str, float]] = []
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self.starts.append((name, time.perf_counter()))
+
+    def advance(self, done: int, force: bool = False) -> None:
+        pass
+
+    def summary(self, ended: float) -> str:
+        ends = [start for _, start in self.starts[1:]] + ([ended] if self.starts else [])
+        return ", ".join(
+            f"{name} {end - start:.1f} s" for (name, start), end in zip(self.starts, ends, strict=True)
+        )
+
+
+def import_once(path: Path) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds of this process, rows imported, seconds per stage); the app is imported
+    beforehand."""
     from observatory.seizures.services import import_seizure_file
 
     empty_tables()
+    clock = StageClock()
     started, started_cpu = time.perf_counter(), time.process_time()
-    outcome = import_seizure_file(None, path, system=True)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    outcome = import_seizure_file(None, path, system=True, progress=clock)
+    ended = time.perf_counter()
+    seconds, cpu = ended - started, time.process_time() - started_cpu
     assert outcome.batch.status == "imported", outcome.batch.errors[:5]
-    return seconds, cpu, outcome.batch.rows_imported
+    return seconds, cpu, outcome.batch.rows_imported, clock.summary(ended)
 
 
 def load_average() -> str:
@@ -159,13 +182,13 @@ def main(argv: list[str] | None = None) -> None:
         for run in range(args.runs):
             if args.database == "postgresql":
                 anchor_times.append(copy_anchor(path))
-            seconds, cpu, rows = import_once(path)
+            seconds, cpu, rows, stages = import_once(path)
             import_times.append(seconds)
             cpu_times.append(cpu)
             anchor = f", COPY {anchor_times[-1]:.2f} s" if anchor_times else ""
             print(
                 f"run {run + 1}: import {seconds:.2f} s ({rows / seconds:,.0f} rows/s; "
-                f"Python process CPU {cpu:.2f} s){anchor}; {load_average()}"
+                f"Python process CPU {cpu:.2f} s){anchor}; {load_average()}\n  stages: {stages}"
             )
         median_import = statistics.median(import_times)
         median_cpu = statistics.median(cpu_times)

@@ -54,7 +54,9 @@ DRUG_ALIAS_FILE = Path(__file__).resolve().parent / "data" / "drug_aliases.json"
 MAX_STORED_ERRORS = 10_000  # a file with more bad rows reports the first ones and says so
 PARSE_CHUNK = 50_000
 # A load of at least this many rows, and at least as many as the table holds, drops the secondary indexes
-# (not the primary key nor the unique fingerprint index) and builds them again after the load.
+# (not the primary key) and builds them again after the load, inside the import transaction. On PostgreSQL
+# the unique fingerprint constraint and the foreign keys go too and are added again (checked then); SQLite
+# keeps its unique index (part of the table definition) and checks the keys itself (`_check_references`).
 REBUILD_INDEXES_FROM = 100_000
 DEFAULT_MAPPING_NAME = "IDS layout"
 INTERNET_CHANNELS = frozenset({"internet", "darknet", "dark web", "darkweb", "online", "web", "social media"})
@@ -122,13 +124,45 @@ def lookup_tables(today: date | None = None) -> LookupTables:
 
 
 @dataclass
+class ColumnBlock:
+    """Consecutive data rows of a file given column by column (one list per header column)."""
+
+    columns: list[list[str]]
+
+
+Part = ColumnBlock | list[Sequence[str | None]]  # a block of columns, or of rows (any width)
+
+
+@dataclass
 class TableFile:
-    """The header and data rows of an uploaded file, or the problem that stops reading it."""
+    """The header and data rows of an uploaded file, or the problem that stops reading it.
+
+    `rows` gives the data rows one by one. A reader may also give `parts`, the same rows in consecutive
+    blocks (`ColumnBlock`s where every row of a block has the header's width, read without a Python
+    object per row, else lists of rows): `rows` then reads `parts`, so use one or the other."""
 
     header: list[str] | None
     rows: Iterator[Sequence[str | None]]
     problems: list[RowError]
     estimated_rows: int
+    parts: Iterator[Part] | None = None
+
+    def blocks(self) -> Iterator[Part]:
+        """The data rows in blocks: `parts`, or `rows` in lists of up to PARSE_CHUNK rows."""
+        return self.parts if self.parts is not None else _row_blocks(self.rows)
+
+
+def _rows_of(parts: Iterator[Part]) -> Iterator[Sequence[str | None]]:
+    for part in parts:
+        if isinstance(part, ColumnBlock):
+            yield from zip(*part.columns, strict=True)
+        else:
+            yield from part
+
+
+def _row_blocks(rows: Iterator[Sequence[str | None]]) -> Iterator[Part]:
+    while block := list(islice(rows, PARSE_CHUNK)):
+        yield block
 
 
 def file_format_of(name: str) -> str:
@@ -174,11 +208,11 @@ def _guarded(reader: Any, problems: list[RowError]) -> Iterator[Sequence[str]]:
         problems.append(RowError(start, None, "malformed_csv", message))
 
 
-def _split_rows(text: str, delimiter: str) -> Iterator[list[str]] | None:
-    """The rows of a CSV text whose records each fit on one line, with no NULs, lone CRs, blank lines or
-    huge fields: lines without a quote are split in C (several times faster than csv.reader), lines with
-    one go through csv.reader alone; the cells are the same. None when the text needs csv.reader whole
-    (then it also names the line of any malformed record)."""
+def _split_rows(text: str, delimiter: str) -> tuple[list[str], Iterator[Part]] | None:
+    """The header and rows of a CSV text whose records each fit on one line, with no NULs, lone CRs,
+    blank lines or huge fields: lines without a quote are split in C (several times faster than
+    csv.reader), lines with one go through csv.reader alone; the cells are the same. None when the text
+    needs csv.reader whole (then it also names the line of any malformed record)."""
     if "\x00" in text:
         return None
     if "\r" in text:  # outside quoted cells a CR LF can only end a line, as csv.reader reads it
@@ -200,17 +234,38 @@ def _split_rows(text: str, delimiter: str) -> Iterator[list[str]] | None:
             if len(records) != 1:
                 return None
             quoted[number] = records[0]
-    return _split_lines(lines, delimiter, quoted)
+    header = quoted[0] if 0 in quoted else lines[0].split(delimiter)
+    return header, _split_lines(lines, delimiter, quoted, len(header))
 
 
-def _split_lines(lines: list[str], delimiter: str, quoted: dict[int, list[str]]) -> Iterator[list[str]]:
+def _split_lines(
+    lines: list[str], delimiter: str, quoted: dict[int, list[str]], width: int
+) -> Iterator[Part]:
+    """The data lines (all but the first) in blocks. A block whose records all have the header's width
+    is split column by column: its lines joined by the delimiter and split once, each column a stride
+    of that list (no list per row, no transposition); lines with a quote stand in as empty cells there,
+    then get the cells csv.reader gave them. Other blocks come as rows."""
     step = PARSE_CHUNK
-    for start in range(0, len(lines), step):
-        rows = list(map(str.split, lines[start : start + step], repeat(delimiter)))
-        if quoted:
-            for number in [n for n in quoted if start <= n < start + step]:
-                rows[number - start] = quoted[number]
-        yield from rows
+    empty_record = delimiter * (width - 1)
+    for start in range(1, len(lines), step):
+        chunk = lines[start : start + step]
+        numbers = [n for n in quoted if start <= n < start + step] if quoted else []
+        for number in numbers:
+            chunk[number - start] = empty_record
+        if all(len(quoted[n]) == width for n in numbers) and set(
+            map(str.count, chunk, repeat(delimiter))
+        ) == {width - 1}:
+            cells = delimiter.join(chunk).split(delimiter)
+            columns = [cells[i::width] for i in range(width)]
+            for number in numbers:
+                for column, cell in zip(columns, quoted[number], strict=True):
+                    column[number - start] = cell
+            yield ColumnBlock(columns)
+            continue
+        rows: list[Sequence[str | None]] = list(map(str.split, chunk, repeat(delimiter)))
+        for number in numbers:
+            rows[number - start] = quoted[number]
+        yield rows
 
 
 def read_csv(data: bytes) -> TableFile:
@@ -224,17 +279,20 @@ def read_csv(data: bytes) -> TableFile:
     delimiter = max((",", ";", "\t"), key=first_line.count)
     problems: list[RowError] = []
     split = _split_rows(text, delimiter)
-    rows: Iterator[Sequence[str]]
+    header: Sequence[str] | None
+    parts: Iterator[Part] | None = None
+    rows: Iterator[Sequence[str | None]]
     if split is not None:
-        rows = split
+        header, parts = split
+        rows = _rows_of(parts)
     else:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         rows = _guarded(reader, problems)
-    header = next(rows, None)
+        header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
         problems.append(RowError(1, None, "missing_header", "the first row must name the columns"))
         return TableFile(None, iter(()), problems, 0)
-    return TableFile([cell.strip() for cell in header], rows, problems, text.count("\n"))
+    return TableFile([cell.strip() for cell in header], rows, problems, text.count("\n"), parts)
 
 
 def _cell_text(value: Any) -> str:
@@ -414,14 +472,19 @@ def parse_table(
         lookups,
         default_reporting_country=country_iso3,
         max_errors=MAX_STORED_ERRORS,
+        batch_size=PARSE_CHUNK,
         columnar=True,
     )
     progress.stage("validating rows", total=max(table.estimated_rows, 1))
     next_row = 2
     with _without_cyclic_gc():
-        while chunk := list(islice(table.rows, PARSE_CHUNK)):
-            parser.parse(chunk, first_row_number=next_row, result=result)
-            next_row += len(chunk)
+        for part in table.blocks():
+            if isinstance(part, ColumnBlock):
+                parser.parse_columns(part.columns, first_row_number=next_row, result=result)
+                next_row += len(part.columns[0]) if part.columns else 0
+            else:
+                parser.parse(part, first_row_number=next_row, result=result)
+                next_row += len(part)
             progress.advance(next_row - 2)
     late = [problem for problem in table.problems if problem not in result.errors]
     if late:  # malformed CSV met while reading: everything before it was read, nothing is stored
@@ -444,15 +507,8 @@ def _channel(label: str) -> str:
     return SeizureCase.Channel.OTHER.value
 
 
-def _db_columns(
-    block: CaseColumns,
-    batch: ImportBatch,
-    keys: _KeyMaps,
-) -> list[Iterable[Any]]:
-    """One block of valid cases as table columns (CASE_COLUMNS order), built with C-level maps: no
-    Python object per row. Codes become keys through dicts read before any row is stored."""
-    country_id, drug_id, unit_id = keys.country_id, keys.drug_id, keys.unit_id
-    get_country = country_id.get
+def _routes_and_channels(block: CaseColumns, keys: _KeyMaps) -> tuple[list[str], list[str]]:
+    """The route path and channel of each case, each derived once per distinct input."""
     routes, channels = keys.routes, keys.channels
     route_keys = list(
         zip(
@@ -467,6 +523,21 @@ def _db_columns(
         )
     for label in set(block.trafficking_channels).difference(channels):
         channels[label] = _channel(label)
+    return list(map(routes.__getitem__, route_keys)), list(
+        map(channels.__getitem__, block.trafficking_channels)
+    )
+
+
+def _db_columns(
+    block: CaseColumns,
+    batch: ImportBatch,
+    keys: _KeyMaps,
+) -> list[Iterable[Any]]:
+    """One block of valid cases as table columns (CASE_COLUMNS order), built with C-level maps: no
+    Python object per row. Codes become keys through dicts read before any row is stored."""
+    country_id, drug_id, unit_id = keys.country_id, keys.drug_id, keys.unit_id
+    get_country = country_id.get
+    route_texts, channel_values = _routes_and_channels(block, keys)
     return [
         repeat(batch.pk), list(map(country_id.__getitem__, block.reporting_countries)), block.case_references,
         block.fingerprints, block.seizure_dates, block.seizure_years, block.date_precisions, block.places,
@@ -474,12 +545,66 @@ def _db_columns(
         block.concealments, list(map(drug_id.__getitem__, block.drug_codes)), block.drug_labels,
         block.quantities, list(map(unit_id.__getitem__, block.unit_codes)), block.unit_labels,
         block.purities, block.kg_equivalents, block.conversion_factor_ids,
-        list(map(channels.__getitem__, block.trafficking_channels)), block.trafficking_channels,
+        channel_values, block.trafficking_channels,
         repeat(batch.file_name[:255]), repeat(batch.classification),
         list(map(get_country, block.origin_countries)),  # type: ignore[arg-type]
         list(map(get_country, block.departure_countries)),  # type: ignore[arg-type]
         block.transit_countries, list(map(get_country, block.destination_countries)),  # type: ignore[arg-type]
-        list(map(routes.__getitem__, route_keys)), block.offender_nationalities, block.seizing_agencies,
+        route_texts, block.offender_nationalities, block.seizing_agencies,
+    ]  # fmt: skip
+
+
+def _copy_columns(block: CaseColumns, batch: ImportBatch, keys: _KeyMaps) -> list[Iterable[str]]:
+    """One block of valid cases as COPY text fields (CASE_COLUMNS order), the same values as
+    `_db_columns` gives: keys, years and repeated numbers as text looked up once per distinct value;
+    free text escaped only when a special character occurs. Fingerprints, dates, precisions, ISO3 lists,
+    routes and channels are made here of letters, digits and `-;>` only."""
+    size = len(block.fingerprints)
+    texts = keys.texts
+    country = texts.setdefault("country", {None: "\\N"})
+    if len(country) == 1:
+        country.update((code, str(pk)) for code, pk in keys.country_id.items())
+    drug = texts.setdefault("drug", {})
+    if not drug:
+        drug.update((code, str(pk)) for code, pk in keys.drug_id.items())
+    unit = texts.setdefault("unit", {})
+    if not unit:
+        unit.update((code, str(pk)) for code, pk in keys.unit_id.items())
+    route_texts, channel_values = _routes_and_channels(block, keys)
+
+    def looked_up(name: str, values: Sequence[Any]) -> list[str]:
+        """Numbers or None as text, converted once per distinct value."""
+        memo = texts.setdefault(name, {None: "\\N"})
+        try:
+            return list(map(memo.__getitem__, values))
+        except KeyError:
+            distinct = set(values).difference(memo)
+            if 0 in distinct:  # 0.0 and -0.0 are one key but two texts: no memo for zero
+                return ["\\N" if value is None else repr(value) for value in values]
+            for value in distinct:
+                memo[value] = repr(value)
+            return list(map(memo.__getitem__, values))
+
+    def plain(values: Iterable[Any]) -> Iterable[str]:
+        return _copy_texts(values, "text", size)
+
+    return [
+        repeat(str(batch.pk), size), list(map(country.__getitem__, block.reporting_countries)),
+        plain(block.case_references), block.fingerprints, block.seizure_dates,
+        looked_up("year", block.seizure_years), block.date_precisions, plain(block.places),
+        plain(block.admin_areas), looked_up("latitude", block.latitudes),
+        looked_up("longitude", block.longitudes), plain(block.site_types), plain(block.transport_modes),
+        plain(block.concealments), list(map(drug.__getitem__, block.drug_codes)), plain(block.drug_labels),
+        list(map(repr, block.quantities)), list(map(unit.__getitem__, block.unit_codes)),
+        plain(block.unit_labels), looked_up("purity", block.purities),
+        _copy_texts(block.kg_equivalents, "nullable", size),
+        looked_up("factor", block.conversion_factor_ids), channel_values, plain(block.trafficking_channels),
+        _copy_texts(repeat(batch.file_name[:255]), "text", size),
+        _copy_texts(repeat(batch.classification), "text", size),
+        list(map(country.__getitem__, block.origin_countries)),
+        list(map(country.__getitem__, block.departure_countries)),
+        block.transit_countries, list(map(country.__getitem__, block.destination_countries)),
+        route_texts, block.offender_nationalities, plain(block.seizing_agencies),
     ]  # fmt: skip
 
 
@@ -493,6 +618,7 @@ class _KeyMaps:
     unit_id: dict[str, int]
     routes: dict[tuple[Any, ...], str]
     channels: dict[str, str]
+    texts: dict[str, dict[Any, str]]  # COPY text of keys and numbers, per column kind
 
     @classmethod
     def read(cls) -> _KeyMaps:
@@ -500,6 +626,7 @@ class _KeyMaps:
             dict(Country.objects.values_list("iso3", "pk")),
             dict(Drug.objects.values_list("code", "pk")),
             dict(Unit.objects.values_list("code", "pk")),
+            {},
             {},
             {},
         )
@@ -528,14 +655,6 @@ def _copy_texts(values: Iterable[Any], kind: str, size: int) -> Iterable[str]:
     return texts
 
 
-_COPY_KINDS: tuple[str, ...] = (
-    "number", "number", "text", "text", "text", "number", "text", "text", "text", "nullable", "nullable",
-    "text", "text", "text", "number", "text", "number", "number", "text", "nullable", "nullable", "nullable",
-    "text", "text", "text", "text", "nullable", "nullable", "text", "nullable", "text", "text", "text",
-)  # fmt: skip
-assert len(_COPY_KINDS) == len(CASE_COLUMNS)
-
-
 def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the table's indexes other than the primary key and unique ones."""
     if connection.vendor == "postgresql":
@@ -551,20 +670,23 @@ def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
     return [(name, sql) for name, sql in cursor.fetchall() if "UNIQUE" not in sql.upper().split("(")[0]]
 
 
-def _drop_foreign_keys(cursor: Any, table: str) -> list[tuple[str, str]]:
-    """PostgreSQL checks a foreign key per inserted row with a trigger running a query (8 keys a row:
-    most of a large load's time); dropped for the load and added again after it, PostgreSQL checks
-    each with a single join. Inside the import transaction: a failed check stores nothing."""
+def _drop_constraints(cursor: Any, table: str) -> list[tuple[str, str]]:
+    """Drop the table's unique and foreign key constraints for a large load; (name, definition) of each,
+    unique ones first, to be added again after it. PostgreSQL checks a foreign key per inserted row with
+    a trigger running a query (8 keys a row), and inserts each row into the unique index at a random
+    place; added again after the load, each key is checked by a single join and the unique index is
+    built by one sort. Inside the import transaction: a failed check (a duplicate, a missing key)
+    stores nothing. The primary key stays."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+        "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
         [connection.ops.quote_name(table)],
     )
-    foreign_keys = [(name, definition) for name, definition in cursor.fetchall()]
+    constraints = [(name, definition) for name, definition in cursor.fetchall()]
     quoted = connection.ops.quote_name(table)
-    for name, _ in foreign_keys:
+    for name, _ in constraints:
         cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
-    return foreign_keys
+    return constraints
 
 
 def _insert_cases(
@@ -585,7 +707,7 @@ def _insert_cases(
     progress.stage("storing cases", total=total)
     with connection.cursor() as cursor, _without_cyclic_gc():
         rebuilt: list[tuple[str, str]] = []
-        foreign_keys: list[tuple[str, str]] = []
+        constraints: list[tuple[str, str]] = []
         if total >= REBUILD_INDEXES_FROM:
             cursor.execute(f"SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM {quoted}")
             (held,) = cursor.fetchone()
@@ -594,18 +716,15 @@ def _insert_cases(
                 for name, _ in rebuilt:
                     cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
                 if connection.vendor == "postgresql":
-                    foreign_keys = _drop_foreign_keys(cursor, table)
+                    constraints = _drop_constraints(cursor, table)
         if connection.vendor == "postgresql":
             if rebuilt:
                 cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             with cursor.copy(f"COPY {quoted} ({columns}) FROM STDIN") as copy:
                 for block in blocks:
                     size = len(block.fingerprints)
-                    texts = [
-                        _copy_texts(values, kind, size)
-                        for values, kind in zip(_db_columns(block, batch, keys), _COPY_KINDS, strict=True)
-                    ]
-                    lines: Iterable[str] = map("\t".join, zip(*texts, strict=False))  # repeat() columns
+                    texts = _copy_columns(block, batch, keys)
+                    lines: Iterable[str] = map("\t".join, zip(*texts, strict=True))
                     if present:
                         wanted = [f not in present for f in block.fingerprints]
                         lines = compress(lines, wanted)
@@ -619,7 +738,9 @@ def _insert_cases(
             raw = cursor.connection.cursor()  # the sqlite3 connection: no query rewriting per call
             cursor.execute("PRAGMA cache_size")
             (cache_size,) = cursor.fetchone()
-            cursor.execute("PRAGMA cache_size = -262144")  # 256 MiB of page cache for this load
+            # 1 GiB of page cache for this load (taken only as pages are used): a million cases with their
+            # unique index fit, so pages are not written out and read back during the transaction.
+            cursor.execute("PRAGMA cache_size = -1048576")
             placeholders = ", ".join(["?"] * len(CASE_COLUMNS))
             sql = f"INSERT INTO {quoted} ({columns}) VALUES ({placeholders})"
             try:
@@ -636,18 +757,24 @@ def _insert_cases(
             finally:
                 raw.close()
                 cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
-        if rebuilt:
+        if rebuilt or constraints:
             progress.stage("building indexes")
             if connection.vendor == "postgresql":  # no CREATE INDEX while deferred key checks are pending
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for name, definition in constraints:  # unique ones: a duplicate fails the whole import
+                if definition.startswith("UNIQUE"):
+                    cursor.execute(
+                        f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+                    )
             for _, create in rebuilt:
                 cursor.execute(create)
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        for name, definition in foreign_keys:  # each checked by one join over the table, not per row
-            cursor.execute(
-                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
-            )
+        for name, definition in constraints:  # each key checked by one join over the table, not per row
+            if not definition.startswith("UNIQUE"):
+                cursor.execute(
+                    f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+                )
     progress.advance(inserted, force=True)
     return inserted
 

@@ -8,14 +8,17 @@ import csv
 import io
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from observatory.seizures import services
-from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING, write_seizure_cases_csv
+from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING, IDS_COLUMNS, write_seizure_cases_csv
 from observatory.seizures.models import ImportBatch, SeizureCase
-from observatory.seizures.services import import_seizure_file, lookup_tables, read_csv
+from observatory.seizures.services import ColumnBlock, import_seizure_file, lookup_tables, read_csv
 
 CSV_TEXTS = [
     "a,b\r\nc,d\r\n",
@@ -93,6 +96,22 @@ def _index_names() -> set[str]:
     return {name for name, info in constraints.items() if info["index"]}
 
 
+def _constraint_shapes() -> dict[str, tuple[Any, ...]]:
+    """Every index and constraint of the case table: columns, unique, primary key, foreign key, index."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, SeizureCase._meta.db_table)
+    return {
+        name: (
+            tuple(info["columns"]),
+            info["unique"],
+            info["primary_key"],
+            info["foreign_key"],
+            info["index"],
+        )
+        for name, info in constraints.items()
+    }
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_large_load_rebuilds_the_indexes_and_stores_the_same_rows(
     tmp_path: Path, transactional_reference: None, monkeypatch: pytest.MonkeyPatch
@@ -104,6 +123,11 @@ def test_a_large_load_rebuilds_the_indexes_and_stores_the_same_rows(
     write_seizure_cases_csv(path, 1_500, seed=3)
     indexes = _index_names()
     assert {"seizures_case_route_year", "seizures_case_drug_year", "seizures_case_batch"} <= indexes
+    shapes = _constraint_shapes()
+    assert any(
+        unique and columns == ("reporting_country_id", "fingerprint")
+        for columns, unique, *_ in shapes.values()
+    )
     plain = import_seizure_file(None, path, system=True)
     assert plain.batch.rows_imported == 1_500
     expected = _stored()
@@ -115,6 +139,7 @@ def test_a_large_load_rebuilds_the_indexes_and_stores_the_same_rows(
     assert large.batch.status == ImportBatch.Status.IMPORTED and large.batch.rows_imported == 1_500
     assert _stored() == expected
     assert _index_names() == indexes
+    assert _constraint_shapes() == shapes  # unique and foreign keys back as they were (PostgreSQL drops them)
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_keys")
@@ -125,3 +150,118 @@ def test_a_large_load_rebuilds_the_indexes_and_stores_the_same_rows(
     copy.write_text(path.read_text() + path.read_text().splitlines()[1].replace(",", ",", 1) + "\n")
     again = import_seizure_file(None, copy, system=True)
     assert (again.batch.rows_imported, again.batch.rows_already_present) == (1, 1_500)
+
+
+csv_cell = st.text(alphabet='ab ,"\r\n\\é', max_size=5)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(csv_cell, min_size=1, max_size=4), min_size=1, max_size=9),
+    st.sampled_from(["\n", "\r\n"]),
+    st.integers(min_value=1, max_value=4),
+)
+def test_read_csv_in_blocks_gives_the_cells_csv_reader_gives(
+    records: list[list[str]], terminator: str, chunk: int
+) -> None:
+    """Given any CSV text (quoted cells, delimiters and line breaks inside cells, ragged records, CR LF),
+    when read in blocks of `chunk` lines (column blocks where every record has the header's width), then
+    header and rows are exactly what csv.reader gives, and the blocks hold the same rows."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=terminator).writerows(records)
+    text = buffer.getvalue()
+    expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter_of(text), strict=True))
+    with patch.object(services, "PARSE_CHUNK", chunk):
+        by_rows = read_csv(text.encode())
+        by_blocks = read_csv(text.encode())
+        rows = [list(row) for row in by_rows.rows]
+        blocks = list(by_blocks.blocks())
+    if not expected or not any(cell.strip() for cell in expected[0]):
+        assert by_rows.header is None
+        return
+    assert by_rows.header == [cell.strip() for cell in expected[0]]
+    assert rows == expected[1:]
+    flat = [
+        list(row)
+        for block in blocks
+        for row in (zip(*block.columns, strict=True) if isinstance(block, ColumnBlock) else block)
+    ]
+    assert flat == expected[1:]
+    for block in blocks:
+        if isinstance(block, ColumnBlock):
+            assert len(block.columns) == len(expected[0])
+
+
+def _delimiter_of(text: str) -> str:
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    return max((",", ";", "\t"), key=first_line.count)
+
+
+def test_parse_table_in_column_blocks_equals_row_parsing(
+    tmp_path: Path, reference: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a generated file with bad rows (wrong widths, a quoted label, bad values) read in small
+    blocks, when validated, then the errors are exactly those of parsing the csv.reader rows; and a clean
+    file gives the same cases."""
+    path = tmp_path / "gen.csv"
+    write_seizure_cases_csv(path, 400, seed=8)
+    lines = path.read_text().splitlines()
+    lines[5] = lines[5] + ",extra"
+    lines[17] = lines[17].replace(",", ",-,", 1)
+    lines[40] = '"' + lines[40].split(",")[0] + '",' + ",".join(lines[40].split(",")[1:])
+    parts = lines[90].split(",")
+    parts[8] = "-3"
+    lines[90] = ",".join(parts)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    lookups = lookup_tables()
+    monkeypatch.setattr(services, "PARSE_CHUNK", 7)
+    for source in (path, bad):
+        table = read_csv(source.read_bytes())
+        result = services.parse_table(table, IDS_COLUMN_MAPPING, lookups, None, services._NoProgress())
+        rows = list(csv.reader(io.StringIO(source.read_text(), newline="")))
+        parser = services.SeizureRowParser(rows[0], IDS_COLUMN_MAPPING, lookups, columnar=True)
+        expected = parser.parse(rows[1:])
+        assert result.errors == expected.errors
+        assert result.rows_read == expected.rows_read == 400
+        flat = [case for block in result.blocks for case in zip(*block, strict=True)]
+        assert flat == [case for block in expected.blocks for case in zip(*block, strict=True)]
+    assert [(e.row, e.code) for e in result.errors] == [
+        (6, "wrong_column_count"), (18, "wrong_column_count"), (91, "negative_quantity"),
+    ]  # fmt: skip
+
+
+def test_copy_text_holds_the_values_stored_otherwise(tmp_path: Path, reference: Any) -> None:
+    """Given valid cases with signed zero coordinates, repeated numbers and text needing escapes, when
+    turned into COPY text, then each field is the COPY text of the value the SQLite path binds."""
+    header = ",".join([*IDS_COLUMNS, "LAT", "LON"])
+    cells = {"CASE_REFERENCE": "A\\1", "COUNTRY_OF_SEIZURE": "COL", "SEIZURE_DATE": "2023-04", "DRUG_NAME": "cocaine",
+             "AMOUNT_OF_DRUG": "2.5", "DRUG_UNIT": "kg", "SEIZING_AGENCY": "Police\tcustoms", "TRANSIT_COUNTRIES": "PAN"}  # fmt: skip
+    lines = [header]
+    for number, (lat, lon) in enumerate(
+        [("0", "-0"), ("-0", "0"), ("4.5", "-74.1"), ("4.5", "-74.1"), ("", "")]
+    ):
+        row = {**cells, "CASE_REFERENCE": f"A\\{number}", "PURITY_PERCENT": "" if number % 2 else "80"}
+        lines.append(",".join([*(row.get(name, "") for name in IDS_COLUMNS), lat, lon]))
+    mapping = {**IDS_COLUMN_MAPPING, "LAT": "latitude", "LON": "longitude"}
+    table = read_csv(("\n".join(lines) + "\n").encode())
+    result = services.parse_table(table, mapping, lookup_tables(), None, services._NoProgress())
+    assert result.ok, result.errors
+    batch = ImportBatch(pk=7, file_name="a\tb.csv", classification="restricted")
+    keys = services._KeyMaps.read()
+    for _ in range(2):  # the second time from the memoised texts
+        (block,) = result.blocks
+        copied = list(zip(*services._copy_columns(block, batch, keys), strict=True))
+        bound = list(zip(*services._db_columns(block, batch, keys), strict=False))
+        assert len(copied) == len(bound) == 5
+        for fields, values in zip(copied, bound, strict=True):
+            assert list(fields) == [_copy_field(value) for value in values]
+    assert [fields[9:11] for fields in copied[:2]] == [("0.0", "-0.0"), ("-0.0", "0.0")]
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return repr(value)

@@ -202,3 +202,34 @@ def test_quantities_round_trip(quantity):
     (case,) = parse([row]).rows
     assert case.quantity == quantity
     assert case.kg_equivalent == quantity  # kg has factor 1.0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.lists(cell_text, min_size=len(HEADER) - 1, max_size=len(HEADER) + 1), max_size=7),
+    st.integers(min_value=1, max_value=4),
+)
+def test_parse_columns_equals_parse_of_the_rows(rows, batch_size):
+    """Given rows of any cells, when the rows of the header's width are given column by column, then
+    the result (cases, errors, fingerprints, row numbers) is exactly that of parsing the rows."""
+    rows = [row for row in rows if len(row) == len(HEADER)]
+    by_rows = SeizureRowParser(HEADER, MAPPING, LOOKUPS, batch_size=batch_size, columnar=True).parse(rows)
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in HEADER]
+    parser = SeizureRowParser(HEADER, MAPPING, LOOKUPS, batch_size=batch_size, columnar=True)
+    by_columns = parser.parse_columns(columns)
+    assert by_columns.errors == by_rows.errors
+    assert by_columns.rows_read == by_rows.rows_read == len(rows)
+    assert [list(zip(*b, strict=True)) for b in by_columns.blocks] == [
+        list(zip(*b, strict=True)) for b in by_rows.blocks
+    ]
+
+
+def test_parse_columns_continues_row_numbers_and_refuses_ragged_columns():
+    parser = SeizureRowParser(HEADER, MAPPING, LOOKUPS)
+    bad = [*GOOD[:4], "-1", *GOOD[5:]]
+    result = parser.parse_columns([list(column) for column in zip(GOOD, bad, strict=True)], 10)
+    assert [(e.row, e.column, e.code) for e in result.errors] == [(11, "Qty", "negative_quantity")]
+    with pytest.raises(ValueError, match="differ in length"):
+        parser.parse_columns([[cell] for cell in GOOD[:-1]] + [[]])
+    with pytest.raises(ValueError, match="columns given"):
+        parser.parse_columns([[cell] for cell in GOOD[:-1]])

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from hashlib import blake2b
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 # Canonical fields a column can be mapped to.
 REQUIRED_FIELDS: tuple[str, ...] = ("reporting_country", "seizure_date", "drug", "quantity", "unit")
@@ -409,9 +409,10 @@ class SeizureRowParser:
 
     # --- column helpers ------------------------------------------------------------------------------
 
-    def _column(self, columns: list[tuple[str, ...]], name: str, size: int) -> Sequence[str]:
+    def _column(self, columns: Sequence[Sequence[str | None]], name: str, size: int) -> Sequence[str]:
         position = self._index.get(name)
-        return columns[position] if position is not None else ("",) * size
+        # Empty cells may be None (spreadsheet readers); each column path accepts them.
+        return cast(Sequence[str], columns[position]) if position is not None else ("",) * size
 
     def _resolve_column(
         self,
@@ -426,13 +427,15 @@ class SeizureRowParser:
         key = memo_name or name
         memo = self._memos.setdefault(key, {})
         invalid = self._invalid.setdefault(key, set())
-        distinct = set(column)
-        for value in distinct.difference(memo):
-            outcome = memo[value] = resolver("" if value is None else value)
-            if isinstance(outcome, _Invalid):
-                invalid.add(value)
-        resolved = list(map(memo.__getitem__, column))
-        if invalid and not invalid.isdisjoint(distinct):
+        try:  # once the distinct values have been seen (most batches after the first), one pass
+            resolved = list(map(memo.__getitem__, column))
+        except KeyError:
+            for value in set(column).difference(memo):
+                outcome = memo[value] = resolver("" if value is None else value)
+                if isinstance(outcome, _Invalid):
+                    invalid.add(value)
+            resolved = list(map(memo.__getitem__, column))
+        if invalid and not invalid.isdisjoint(column):
             column_name = self._column_name.get(name, name)
             order = self._field_order[name]
             for row_number, outcome in zip(row_numbers, resolved, strict=True):
@@ -564,16 +567,63 @@ class SeizureRowParser:
             return sum(cell is not None for cell in cells)
         return cells
 
+    def parse_columns(
+        self,
+        columns: Sequence[Sequence[str | None]],
+        first_row_number: int = 2,
+        result: ParseResult | None = None,
+    ) -> ParseResult:
+        """Validate rows given column by column (one sequence per header column, all of one length),
+        numbered from `first_row_number`: the same as `parse` of the rows `zip(*columns)`, without a
+        Python object per row."""
+        result = result if result is not None else ParseResult()
+        if self.header_errors and not any(e.row == 1 for e in result.errors):
+            result.errors[:0] = self.header_errors
+        if len(columns) != len(self.header):
+            raise ValueError(f"{len(columns)} columns given, the header has {len(self.header)}")
+        count = len(columns[0]) if columns else 0
+        if any(len(values) != count for values in columns):
+            raise ValueError("the columns differ in length")
+        collector_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for start in range(0, count, self.batch_size):
+                end = min(start + self.batch_size, count)
+                size = end - start
+                result.rows_read += size
+                errors: list[tuple[int, int, RowError]] = []
+                if self.header_errors:
+                    self._finish(errors, result)
+                    continue
+                whole = start == 0 and end == count
+                batch_columns = columns if whole else [values[start:end] for values in columns]
+                row_number = first_row_number + start
+                numbers = range(row_number, row_number + size)
+                self._parse_columns(batch_columns, numbers, errors, result)
+        finally:
+            if collector_was_enabled:
+                gc.enable()
+        return result
+
     def _parse_batch(self, batch: list[Any], first_row_number: int, result: ParseResult) -> None:
         errors: list[tuple[int, int, RowError]] = []
         result.rows_read += len(batch)
         rows, row_numbers = self._shape(batch, first_row_number, errors)
-        size = len(rows)
-        if self.header_errors or not size:
+        if self.header_errors or not rows:
             self._finish(errors, result)
             return
         # Empty cells may come as None (spreadsheet readers); each column path below accepts them.
-        columns: list[tuple[str, ...]] = list(zip(*rows, strict=True))
+        self._parse_columns(list(zip(*rows, strict=True)), row_numbers, errors, result)
+
+    def _parse_columns(
+        self,
+        columns: Sequence[Sequence[str | None]],
+        row_numbers: Sequence[int],
+        errors: list[tuple[int, int, RowError]],
+        result: ParseResult,
+    ) -> None:
+        """Validate and normalise one batch of rows of the right width, given column by column."""
+        size = len(row_numbers)
 
         def column(name: str) -> Sequence[str]:
             return self._column(columns, name, size)
@@ -609,9 +659,12 @@ class SeizureRowParser:
         date_values, precisions, iso_dates, years = zip(*dates, strict=True)
         factor_keys = list(zip(drugs, units, map(regions.get, countries), years, strict=True))
         factor_memo = self._factor_memo
-        for key in set(factor_keys).difference(factor_memo):
-            factor_memo[key] = self._factor(key)
-        factors = list(map(factor_memo.__getitem__, factor_keys))
+        try:  # once every key has been seen, one pass
+            factors = list(map(factor_memo.__getitem__, factor_keys))
+        except KeyError:
+            for key in set(factor_keys).difference(factor_memo):
+                factor_memo[key] = self._factor(key)
+            factors = list(map(factor_memo.__getitem__, factor_keys))
         kgs = [None if f is None else q * f[1] for q, f in zip(quantities, factors, strict=True)]
         factor_ids = [None if f is None else f[0] for f in factors]
 
