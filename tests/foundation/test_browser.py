@@ -39,3 +39,18 @@ def test_the_content_security_policy_refuses_injected_inline_script(
         )
         assert page.evaluate("() => window.injected") is None
         assert any("Content Security Policy" in text for text in messages)
+
+
+def test_the_api_documentation_renders_from_our_own_files(
+    live_server: object, transactional_reference: None
+) -> None:
+    """Given a developer opening the API documentation, then Swagger UI renders the operations from the
+    vendored static files (no CDN) under our Content Security Policy."""
+    with browser_page() as page:
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{live_server}/api/v1/docs")
+        page.locator(".opblock").first.wait_for(timeout=20_000)
+        assert page.locator(".opblock-tag", has_text="seizures").count() == 1
+        page.screenshot(path=str(SCREENSHOTS / "foundation-api-docs.png"))
+    assert requested and all(url.startswith(str(live_server)) for url in requested)
