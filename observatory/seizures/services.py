@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import compress, islice, repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -948,19 +948,18 @@ def upload_dir() -> Path:
     return directory
 
 
-def start_upload(
-    actor: Actor | None,
-    upload: UploadedFile,
-    *,
-    country_iso3: str,
-    mapping: Mapping[str, str] | None = None,
-    mapping_name: str = "",
-    remember_as: str = "",
-    classification: str = Classification.RESTRICTED.value,
-) -> ImportOutcome:
-    """Store the uploaded file and start the import job; the same file imported before starts nothing."""
-    from observatory.seizures.tasks import import_seizure_batch
+class CheckedUpload(NamedTuple):
+    country: Country
+    file_name: str
+    file_format: str
+    size: int
 
+
+def check_upload(
+    actor: Actor | None, upload: UploadedFile, country_iso3: str, classification: str
+) -> CheckedUpload:
+    """What every upload must be, before its bytes are kept: a country the actor may import for, a CSV or
+    XLSX name, a size within the limit, a known classification."""
     country = Country.objects.filter(iso3=(country_iso3 or "").upper()).first()
     if country is None:
         raise UploadRefused("choose the reporting country of the file")
@@ -976,6 +975,23 @@ def start_upload(
         Classification(classification)
     except ValueError as error:
         raise UploadRefused(f"unknown classification {classification!r}") from error
+    return CheckedUpload(country, name, file_format, size)
+
+
+def start_upload(
+    actor: Actor | None,
+    upload: UploadedFile,
+    *,
+    country_iso3: str,
+    mapping: Mapping[str, str] | None = None,
+    mapping_name: str = "",
+    remember_as: str = "",
+    classification: str = Classification.RESTRICTED.value,
+) -> ImportOutcome:
+    """Store the uploaded file and start the import job; the same file imported before starts nothing."""
+    from observatory.seizures.tasks import import_seizure_batch
+
+    country, name, file_format, size = check_upload(actor, upload, country_iso3, classification)
     if mapping is not None:
         mapping = validate_mapping(mapping)
     elif mapping_name and mapping_name != DEFAULT_MAPPING_NAME:

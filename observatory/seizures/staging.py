@@ -16,11 +16,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from observatory.access import policy
-from observatory.access.policy import Classification
 from observatory.reference.models import Country
 from observatory.seizures import services
 from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING
@@ -35,6 +32,7 @@ PREVIEW_ROWS = 8
 PREVIEW_CSV_BYTES = 1 << 20  # enough for the header and the first rows of any sane layout
 STAGED_LIFETIME_SECONDS = 24 * 3600
 _TOKEN_LENGTH = 32
+NO_LONGER_STAGED = "this upload is no longer waiting for confirmation: upload the file again"
 
 
 @dataclass(frozen=True)
@@ -95,9 +93,7 @@ def _remove_stale(directory: Path) -> None:
 
 def _staged_path(token: str, file_format: str) -> Path:
     if len(token) != _TOKEN_LENGTH or not token.isalnum() or file_format not in {"csv", "xlsx"}:
-        raise services.UploadRefused(
-            "this upload is no longer waiting for confirmation: upload the file again"
-        )
+        raise services.UploadRefused(NO_LONGER_STAGED)
     return _staging_dir() / f"{token}.{file_format}"
 
 
@@ -105,21 +101,7 @@ def stage_upload(
     actor: Actor | None, upload: UploadedFile, *, country_iso3: str, classification: str
 ) -> StagedUpload:
     """Keep the file aside and preview it; nothing is imported and no job starts."""
-    country = Country.objects.filter(iso3=(country_iso3 or "").upper()).first()
-    if country is None:
-        raise services.UploadRefused("choose the reporting country of the file")
-    policy.require(actor, "seizures.import", country)
-    name = Path(upload.name or "upload.csv").name
-    file_format = services.file_format_of(name)
-    size = upload.size or 0
-    if size > settings.OBSERVATORY_MAX_UPLOAD_BYTES:
-        raise services.UploadRefused(
-            f"the file has {size:,} bytes; uploads are limited to {settings.OBSERVATORY_MAX_UPLOAD_BYTES:,}"
-        )
-    try:
-        Classification(classification)
-    except ValueError as error:
-        raise services.UploadRefused(f"unknown classification {classification!r}") from error
+    country, name, file_format, _ = services.check_upload(actor, upload, country_iso3, classification)
     directory = _staging_dir()
     _remove_stale(directory)
     token = secrets.token_hex(_TOKEN_LENGTH // 2)
@@ -135,9 +117,7 @@ def stage_upload(
 def preview_staged(token: str, file_format: str, country_iso3: str) -> FilePreview:
     path = _staged_path(token, file_format)
     if not path.exists():
-        raise services.UploadRefused(
-            "this upload is no longer waiting for confirmation: upload the file again"
-        )
+        raise services.UploadRefused(NO_LONGER_STAGED)
     return preview_file(path, file_format, Country.objects.get(iso3=country_iso3))
 
 
@@ -151,9 +131,7 @@ def import_staged(
     """Start the import of a staged file with the confirmed mapping; the staged copy is then removed."""
     path = _staged_path(staged.token, staged.file_format)
     if not path.exists():
-        raise services.UploadRefused(
-            "this upload is no longer waiting for confirmation: upload the file again"
-        )
+        raise services.UploadRefused(NO_LONGER_STAGED)
     with path.open("rb") as handle:
         outcome = services.start_upload(
             actor, UploadedFile(handle, name=staged.file_name, size=path.stat().st_size), country_iso3=staged.country_iso3,
