@@ -266,10 +266,11 @@ def _decide(
 def withdraw_schedule(actor: Actor, release: Release, reason: str = "") -> Release:
     """Take a scheduled release back to draft, while its embargo still holds."""
     policy.require(actor, "publication.release")
-    now = timezone.now()
     with transaction.atomic():
         current = _locked(release)
-        if current.state != Release.State.SCHEDULED or is_public(current, now):
+        # The clock is read once the row is ours: a withdrawal that waited for the lock past the
+        # embargo finds the release already public and must not take it back.
+        if current.state != Release.State.SCHEDULED or is_public(current, timezone.now()):
             raise ReleaseError(f"{current.label} is not an embargoed scheduled release")
         before = {"state": current.state, "public_from": current.public_from}
         current.state = Release.State.DRAFT

@@ -143,6 +143,28 @@ def test_embargo_is_respected_to_the_second(reviewer):
         assert "Colombia" in client.get("/publication/explore/").content.decode()
 
 
+def test_a_withdrawal_that_gets_the_lock_after_the_embargo_is_refused(reviewer, monkeypatch):
+    """Given a scheduled release, when a withdrawal starts a second before the embargo but obtains the
+    row's lock only after it (another transaction held it), then the release stays public."""
+    embargo = datetime(2031, 6, 26, 10, 0, 0, tzinfo=UTC)
+    with time_machine.travel(datetime(2031, 6, 1, tzinfo=UTC), tick=False):
+        release = services.create_release(reviewer, "R-LOCK", "Locked", rows=first_release_rows())
+        services.schedule_release(reviewer, release, embargo)
+    locked = services._locked
+    with time_machine.travel(embargo - timedelta(seconds=1), tick=False) as clock:
+
+        def lock_granted_after_the_embargo(target: Release) -> Release:
+            clock.move_to(embargo + timedelta(seconds=1))
+            return locked(target)
+
+        monkeypatch.setattr(services, "_locked", lock_granted_after_the_embargo)
+        with pytest.raises(services.ReleaseError, match="not an embargoed scheduled release"):
+            services.withdraw_schedule(reviewer, release)
+    release.refresh_from_db()
+    assert (release.state, release.public_from) == (Release.State.SCHEDULED, embargo)
+    assert not AuditEvent.objects.filter(action="publication.release.withdraw").exists()
+
+
 def test_correction_names_what_changed(reviewer):
     first = services.create_release(reviewer, "R1", "First", rows=first_release_rows())
     services.publish_release(reviewer, first)
