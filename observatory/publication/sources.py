@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from observatory.reference.loading import normalize_label
 from observatory.reference.models import Country, DrugGroup, Region
@@ -92,12 +92,27 @@ class ObservationRow:
         return (self.dataset, self.indicator, self.area_code, self.drug, self.year, self.series_rank)
 
 
+class CountryArea(TypedDict):
+    area_kind: str
+    area_code: str
+    area_name: str
+    region: str
+    subregion: str
+
+
 @dataclass(frozen=True)
 class CountryInfo:
     iso3: str
     name: str
     region: str
     subregion: str
+
+    def area(self) -> CountryArea:
+        """The area fields of an observation about this country."""
+        return CountryArea(
+            area_kind="country", area_code=self.iso3, area_name=self.name, region=self.region,
+            subregion=self.subregion,
+        )  # fmt: skip
 
 
 def country_table() -> dict[str, CountryInfo]:
@@ -157,11 +172,7 @@ def prevalence_rows(actor: Actor) -> list[ObservationRow]:
                 ObservationRow(
                     dataset="prevalence",
                     indicator=f"prevalence_{period}",
-                    area_kind="country",
-                    area_code=iso3,
-                    area_name=info.name,
-                    region=info.region,
-                    subregion=info.subregion,
+                    **info.area(),
                     drug=group,
                     drug_name=drug_name(drug_code if group == drug_code else group),
                     year=year,
@@ -240,11 +251,7 @@ def seizure_rows(actor: Actor) -> list[ObservationRow]:
             ObservationRow(
                 dataset="seizures",
                 indicator=indicator,
-                area_kind="country",
-                area_code=iso3,
-                area_name=info.name,
-                region=info.region,
-                subregion=info.subregion,
+                **info.area(),
                 drug=drug_code,
                 drug_name=label,
                 year=year,
@@ -279,11 +286,7 @@ def seizure_rows(actor: Actor) -> list[ObservationRow]:
             ObservationRow(
                 dataset="seizures",
                 indicator="seizures_kg",
-                area_kind="country",
-                area_code=iso3,
-                area_name=info.name,
-                region=info.region,
-                subregion=info.subregion,
+                **info.area(),
                 drug=group,
                 drug_name=drug_name(group) if group in DRUG_NAMES else group_names.get(group, group),
                 year=year,
@@ -434,11 +437,7 @@ def cultivation_rows(paths: Iterable[Path] = CULTIVATION_FILES) -> list[Observat
                 ObservationRow(
                     dataset="cultivation",
                     indicator="cultivation_ha",
-                    area_kind="country",
-                    area_code=iso3,
-                    area_name=info.name,
-                    region=info.region,
-                    subregion=info.subregion,
+                    **info.area(),
                     drug=drug,
                     drug_name=drug_name(drug),
                     year=year,

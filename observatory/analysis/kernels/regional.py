@@ -201,37 +201,7 @@ CountryRow = tuple[
 
 
 def _country_estimate(row: CountryRow) -> CountryEstimate:
-    (
-        iso3,
-        subregion,
-        region,
-        population,
-        status,
-        method,
-        best,
-        low,
-        high,
-        users_best,
-        users_low,
-        users_high,
-    ) = row[:12]
-    return CountryEstimate(
-        iso3,
-        subregion,
-        region,
-        population,
-        status,
-        method,
-        best,
-        low,
-        high,
-        users_best,
-        users_low,
-        users_high,
-        row[12],
-        row[13],
-        tuple(AdjustmentStep(*step) for step in row[14]),
-    )
+    return CountryEstimate(*row[:14], tuple(AdjustmentStep(*step) for step in row[14]))
 
 
 @dataclass(frozen=True)
