@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING
 from django.core.files.uploadedfile import UploadedFile
 
 from observatory.reference.models import Country
-from observatory.seizures import services
+from observatory.seizures import queries, services
 from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING
 from observatory.seizures.kernels.mapping import MappingSuggestion, suggest_mapping
 from observatory.seizures.kernels.rows import RowError
-from observatory.seizures.models import ColumnMapping
 
 if TYPE_CHECKING:
     from observatory.access.policy import Actor
@@ -53,12 +52,15 @@ class StagedUpload:
     preview: FilePreview
 
 
-def remembered_layouts(country: Country) -> list[tuple[str, dict[str, str]]]:
-    layouts = [(services.DEFAULT_MAPPING_NAME, dict(IDS_COLUMN_MAPPING))]
-    return layouts + [(m.name, dict(m.mapping)) for m in ColumnMapping.objects.filter(country=country)]
+def remembered_layouts(actor: Actor | None, country: Country) -> list[tuple[str, dict[str, str]]]:
+    """The IDS layout and the country's remembered ones that the actor may use."""
+    remembered = queries.column_mappings_for(actor).filter(country=country)
+    return [(services.DEFAULT_MAPPING_NAME, dict(IDS_COLUMN_MAPPING))] + [
+        (m.name, dict(m.mapping)) for m in remembered
+    ]
 
 
-def preview_file(path: Path, file_format: str, country: Country) -> FilePreview:
+def preview_file(actor: Actor | None, path: Path, file_format: str, country: Country) -> FilePreview:
     if file_format == "csv":
         with path.open("rb") as handle:
             head = handle.read(PREVIEW_CSV_BYTES)
@@ -75,7 +77,9 @@ def preview_file(path: Path, file_format: str, country: Country) -> FilePreview:
     close = getattr(table.rows, "close", None)
     if close is not None:
         close()  # an XLSX reader holds the workbook open until its rows are exhausted or closed
-    return FilePreview(table.header, samples, suggest_mapping(table.header, remembered_layouts(country)), [])
+    return FilePreview(
+        table.header, samples, suggest_mapping(table.header, remembered_layouts(actor, country)), []
+    )
 
 
 def _staging_dir() -> Path:
@@ -110,15 +114,20 @@ def stage_upload(
         for chunk in upload.chunks():
             handle.write(chunk)
     return StagedUpload(
-        token, name, file_format, country.iso3, classification, preview_file(path, file_format, country)
+        token,
+        name,
+        file_format,
+        country.iso3,
+        classification,
+        preview_file(actor, path, file_format, country),
     )
 
 
-def preview_staged(token: str, file_format: str, country_iso3: str) -> FilePreview:
+def preview_staged(actor: Actor | None, token: str, file_format: str, country_iso3: str) -> FilePreview:
     path = _staged_path(token, file_format)
     if not path.exists():
         raise services.UploadRefused(NO_LONGER_STAGED)
-    return preview_file(path, file_format, Country.objects.get(iso3=country_iso3))
+    return preview_file(actor, path, file_format, Country.objects.get(iso3=country_iso3))
 
 
 def import_staged(

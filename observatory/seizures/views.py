@@ -227,7 +227,7 @@ def upload_check(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(request, f"{entry['file_name']} was discarded; nothing was imported.")
         return redirect("seizures:upload")
     try:
-        preview = staging.preview_staged(token, entry["file_format"], entry["country"])
+        preview = staging.preview_staged(request.user, token, entry["file_format"], entry["country"])
     except services.UploadRefused as refused:
         forget()
         messages.error(request, str(refused))

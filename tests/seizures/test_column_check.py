@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from observatory.access.models import AuditEvent
+from observatory.reference.models import Country
 from observatory.seizures import services
 from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING, IDS_COLUMNS
 from observatory.seizures.kernels.mapping import mapping_problems, normalise_header, suggest_mapping
@@ -168,6 +169,27 @@ def test_a_focal_point_checks_corrects_and_imports_their_own_layout(reference: N
     )
     assert outcome.batch.status == ImportBatch.Status.IMPORTED
     assert sorted(SeizureCase.objects.values_list("place", flat=True)) == ["bus station", "port of Santos"]
+
+
+@pytest.mark.django_db
+def test_the_check_starts_from_the_countrys_remembered_layout(reference: None) -> None:
+    """Given a layout BRA remembered earlier, when BRA's focal point checks a file in it, then the proposal
+    names that layout and takes its fields, including the column name matching cannot guess."""
+    focal_point = make_user("focal_point", country="BRA")
+    layout = dict(
+        zip(
+            OWN_HEADER,
+            ["", "reporting_country", "seizure_date", "drug", "quantity", "unit", "place"],
+            strict=True,
+        )
+    )
+    services.save_column_mapping(focal_point, Country.objects.get(iso3="BRA"), "Federal police", layout)
+    client = Client()
+    client.force_login(focal_point)
+    html = client.get(check_step(client)["Location"]).content.decode()
+    assert "remembered layout <strong>Federal police</strong>" in html
+    assert '<select id="column-6" name="column_6">' in html
+    assert html.split('id="column-6"')[1].split("</select>")[0].count('value="place" selected') == 1
 
 
 @pytest.mark.django_db
