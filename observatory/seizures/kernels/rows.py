@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from hashlib import blake2b
+from hashlib import md5
 from itertools import islice
 from typing import Any, NamedTuple, cast
 
@@ -169,6 +169,7 @@ class ParseResult:
         self.blocks.clear()
 
 
+_NOT_LOOKED_UP = object()
 FactorKey = tuple[str | None, str | None, str | None, int | None]
 
 
@@ -191,7 +192,7 @@ class LookupTables:
     country_aliases: Mapping[str, str] = field(default_factory=dict)
 
 
-class _Invalid:
+class Invalid:
     """A memoised failure: reason code and message (value already quoted in the message)."""
 
     __slots__ = ("code", "message")
@@ -217,7 +218,7 @@ def _quote(value: str) -> str:
     return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
-def parse_seizure_date(text: str, today: date) -> tuple[date, str] | _Invalid:
+def parse_seizure_date(text: str, today: date) -> tuple[date, str] | Invalid:
     """`YYYY-MM-DD` | `YYYY-MM` | `YYYY` -> (first day of the period, precision)."""
     value = text.strip()
     length = len(value)
@@ -235,11 +236,11 @@ def parse_seizure_date(text: str, today: date) -> tuple[date, str] | _Invalid:
             raise ValueError(value)
         start = date(int(year), int(month), int(day))
     except (ValueError, IndexError):
-        return _Invalid("malformed_date", f"malformed date {_quote(text)}: use YYYY-MM-DD, YYYY-MM or YYYY")
+        return Invalid("malformed_date", f"malformed date {_quote(text)}: use YYYY-MM-DD, YYYY-MM or YYYY")
     if start.year < 1900:
-        return _Invalid("malformed_date", f"date {_quote(text)} is before 1900")
+        return Invalid("malformed_date", f"date {_quote(text)} is before 1900")
     if start > today:
-        return _Invalid("future_date", f"date {_quote(text)} is in the future")
+        return Invalid("future_date", f"date {_quote(text)} is in the future")
     return start, precision
 
 
@@ -311,21 +312,56 @@ class SeizureRowParser:
         self._seen_fingerprints: set[str] = set()
         self._duplicate_counts: dict[str, int] = {}
         self._field_order = {name: i for i, name in enumerate(FIELDS)}
+        # Field -> (resolver of one raw value, memo shared by fields of the same kind).
+        self._resolvers: dict[str, tuple[Callable[[str], Any], str | None]] = {
+            "reporting_country": (self._resolve_reporting_country, None),
+            "seizure_date": (self._resolve_date, None),
+            "drug": (self._resolve_drug, None),
+            "unit": (self._resolve_unit, None),
+            "quantity": (self.resolve_quantity, None),
+            "purity": (self._resolve_purity, None),
+            "latitude": (self._resolve_latitude, None),
+            "longitude": (self._resolve_longitude, None),
+            "origin_country": (self._resolve_country, "country"),
+            "departure_country": (self._resolve_country, "country"),
+            "destination_country": (self._resolve_country, "country"),
+            "transit_countries": (self._resolve_country_list, "country_list"),
+            "offender_nationalities": (self._resolve_country_list, "country_list"),
+        }
+
+    def column_position(self, name: str) -> int | None:
+        """Where the file holds a field (index into the header), or None when no column is mapped to it."""
+        return self._index.get(name)
+
+    def resolve_values(self, name: str, values: Iterable[str]) -> dict[str, Any]:
+        """Each raw value of a field resolved by the rules of parsing (memoised alike): the normalised
+        value, or an `Invalid` that says why not."""
+        resolver, memo_name = self._resolvers[name]
+        memo = self._memos.setdefault(memo_name or name, {})
+        invalid = self._invalid.setdefault(memo_name or name, set())
+        resolved = {}
+        for value in values:
+            if value not in memo:
+                outcome = memo[value] = resolver(value)
+                if isinstance(outcome, Invalid):
+                    invalid.add(value)
+            resolved[value] = memo[value]
+        return resolved
 
     # --- resolution of one distinct raw value --------------------------------------------------------
 
-    def _resolve_reporting_country(self, raw: str) -> str | _Invalid:
+    def _resolve_reporting_country(self, raw: str) -> str | Invalid:
         code = self._resolve_country(raw)
         default = self.default_reporting_country
         if code is None:
-            return default if default else _Invalid("missing_value", "country is empty")
-        if isinstance(code, _Invalid):
+            return default if default else Invalid("missing_value", "country is empty")
+        if isinstance(code, Invalid):
             return code
         if default is not None and code != default:
-            return _Invalid("country_mismatch", f"row reports {code} but this import is for {default}")
+            return Invalid("country_mismatch", f"row reports {code} but this import is for {default}")
         return code
 
-    def _resolve_country(self, raw: str) -> str | _Invalid | None:
+    def _resolve_country(self, raw: str) -> str | Invalid | None:
         code = raw.strip().upper()
         if code in self._countries:
             return code
@@ -334,69 +370,76 @@ class SeizureRowParser:
         alias = self._country_aliases.get(normalise_alias(raw))
         if alias is not None:
             return alias
-        return _Invalid("unknown_country", f"unknown country {_quote(raw)}: use ISO 3166-1 alpha-3")
+        return Invalid("unknown_country", f"unknown country {_quote(raw)}: use ISO 3166-1 alpha-3")
 
-    def _resolve_country_list(self, raw: str) -> tuple[tuple[str, ...], str] | _Invalid:
+    def _resolve_country_list(self, raw: str) -> tuple[tuple[str, ...], str] | Invalid:
         text = raw
         for separator in _LIST_SEPARATORS:
             text = text.replace(separator, ";")
         codes: list[str] = []
         for token in text.split(";"):
             resolved = self._resolve_country(token)
-            if isinstance(resolved, _Invalid):
+            if isinstance(resolved, Invalid):
                 return resolved
             if resolved is not None:
                 codes.append(resolved)
         return tuple(codes), ";".join(codes)
 
-    def _resolve_drug(self, raw: str) -> str | _Invalid:
+    def _resolve_drug(self, raw: str) -> str | Invalid:
         key = normalise_alias(raw)
         if not key:
-            return _Invalid("missing_value", "drug is empty")
+            return Invalid("missing_value", "drug is empty")
         code = self._drug_aliases.get(key)
-        return code if code is not None else _Invalid("unknown_drug", f"unknown drug {_quote(raw)}")
+        return code if code is not None else Invalid("unknown_drug", f"unknown drug {_quote(raw)}")
 
-    def _resolve_unit(self, raw: str) -> str | _Invalid:
+    def _resolve_unit(self, raw: str) -> str | Invalid:
         key = normalise_alias(raw)
         if not key:
-            return _Invalid("missing_value", "unit is empty")
+            return Invalid("missing_value", "unit is empty")
         code = self._unit_aliases.get(key)
-        return code if code is not None else _Invalid("unknown_unit", f"unknown unit {_quote(raw)}")
+        return code if code is not None else Invalid("unknown_unit", f"unknown unit {_quote(raw)}")
 
-    def _resolve_date(self, raw: str) -> tuple[date, str, str, int] | _Invalid:
+    def _resolve_date(self, raw: str) -> tuple[date, str, str, int] | Invalid:
         parsed = parse_seizure_date(raw, self.lookups.today)
-        if isinstance(parsed, _Invalid):
+        if isinstance(parsed, Invalid):
             return parsed
         return parsed[0], parsed[1], parsed[0].isoformat(), parsed[0].year
 
     @staticmethod
-    def _resolve_purity(raw: str) -> float | _Invalid | None:
+    def _resolve_purity(raw: str) -> float | Invalid | None:
         if not raw.strip():
             return None
         value = _bounded_number(raw, 0.0, 100.0)
         if value is None:
-            return _Invalid("malformed_purity", f"purity {_quote(raw)} is not a percentage between 0 and 100")
+            return Invalid("malformed_purity", f"purity {_quote(raw)} is not a percentage between 0 and 100")
         return value
 
     @staticmethod
-    def _resolve_latitude(raw: str) -> float | _Invalid | None:
+    def _resolve_latitude(raw: str) -> float | Invalid | None:
         if not raw.strip():
             return None
         value = _bounded_number(raw, -90.0, 90.0)
         if value is None:
-            return _Invalid("malformed_coordinates", f"latitude {_quote(raw)} is not between -90 and 90")
+            return Invalid("malformed_coordinates", f"latitude {_quote(raw)} is not between -90 and 90")
         return value
 
     @staticmethod
-    def _resolve_longitude(raw: str) -> float | _Invalid | None:
+    def _resolve_longitude(raw: str) -> float | Invalid | None:
         if not raw.strip():
             return None
         value = _bounded_number(raw, -180.0, 180.0)
         if value is None:
-            return _Invalid("malformed_coordinates", f"longitude {_quote(raw)} is not between -180 and 180")
+            return Invalid("malformed_coordinates", f"longitude {_quote(raw)} is not between -180 and 180")
         return value
 
-    def _factor(self, key: tuple[str, str, str | None, int]) -> tuple[int, float] | None:
+    def factor(self, key: tuple[str, str, str | None, int]) -> tuple[int, float] | None:
+        """(factor id, kg per unit) for (drug, unit, region, year), or None: no kilograms without one."""
+        found = self._factor_memo.get(key, _NOT_LOOKED_UP)
+        if found is _NOT_LOOKED_UP:
+            found = self._factor_memo[key] = self._find_factor(key)
+        return found  # type: ignore[return-value]
+
+    def _find_factor(self, key: tuple[str, str, str | None, int]) -> tuple[int, float] | None:
         drug, unit, region, year = key
         factors = self.lookups.conversion_factors
         for drug_key in (drug, None):
@@ -432,14 +475,14 @@ class SeizureRowParser:
         except KeyError:
             for value in set(column).difference(memo):
                 outcome = memo[value] = resolver("" if value is None else value)
-                if isinstance(outcome, _Invalid):
+                if isinstance(outcome, Invalid):
                     invalid.add(value)
             resolved = list(map(memo.__getitem__, column))
         if invalid and not invalid.isdisjoint(column):
             column_name = self._column_name.get(name, name)
             order = self._field_order[name]
             for row_number, outcome in zip(row_numbers, resolved, strict=True):
-                if isinstance(outcome, _Invalid):
+                if isinstance(outcome, Invalid):
                     errors.append(
                         (row_number, order, RowError(row_number, column_name, outcome.code, outcome.message))
                     )
@@ -458,31 +501,33 @@ class SeizureRowParser:
         order = self._field_order["quantity"]
         quantities = []
         for row_number, cell in zip(row_numbers, column, strict=True):
-            raw = cell or ""
-            try:
-                value = float(raw)
-            except ValueError:
+            value = self.resolve_quantity(cell or "")
+            if isinstance(value, Invalid):
+                errors.append(
+                    (row_number, order, RowError(row_number, column_name, value.code, value.message))
+                )
                 value = math.nan
-                if raw.strip():
-                    code, message = (
-                        "malformed_quantity",
-                        f"malformed quantity {_quote(raw)}: use digits and a point",
-                    )
-                else:
-                    code, message = "missing_value", "quantity is empty"
-            else:
-                if not math.isfinite(value):
-                    code, message = "malformed_quantity", f"quantity {_quote(raw)} is not a finite number"
-                elif value < 0:
-                    code, message = "negative_quantity", f"quantity {_quote(raw)} is negative"
-                elif value == 0:
-                    code, message = "zero_quantity", "quantity is zero"
-                else:
-                    code = ""
-            if code:
-                errors.append((row_number, order, RowError(row_number, column_name, code, message)))
             quantities.append(value)
         return quantities
+
+    @staticmethod
+    def resolve_quantity(raw: str) -> float | Invalid:
+        """A quantity cell: a positive finite number (as Python's float() reads it)."""
+        try:
+            value = float(raw)
+        except ValueError:
+            if raw.strip():
+                return Invalid(
+                    "malformed_quantity", f"malformed quantity {_quote(raw)}: use digits and a point"
+                )
+            return Invalid("missing_value", "quantity is empty")
+        if not math.isfinite(value):
+            return Invalid("malformed_quantity", f"quantity {_quote(raw)} is not a finite number")
+        if value < 0:
+            return Invalid("negative_quantity", f"quantity {_quote(raw)} is negative")
+        if value == 0:
+            return Invalid("zero_quantity", "quantity is zero")
+        return value
 
     def _texts(
         self,
@@ -628,25 +673,26 @@ class SeizureRowParser:
         def column(name: str) -> Sequence[str]:
             return self._column(columns, name, size)
 
-        def resolve(name: str, resolver: Callable[[str], Any], memo: str | None = None) -> list[Any]:
+        def resolve(name: str) -> list[Any]:
+            resolver, memo = self._resolvers[name]
             return self._resolve_column(name, column(name), resolver, row_numbers, errors, memo)
 
         if "reporting_country" in self._index:
-            countries = resolve("reporting_country", self._resolve_reporting_country)
+            countries = resolve("reporting_country")
         else:
             countries = [self.default_reporting_country] * size
-        dates = resolve("seizure_date", self._resolve_date)
-        drugs = resolve("drug", self._resolve_drug)
-        units = resolve("unit", self._resolve_unit)
+        dates = resolve("seizure_date")
+        drugs = resolve("drug")
+        units = resolve("unit")
         quantities = self._quantities(column("quantity"), row_numbers, errors)
-        purities = resolve("purity", self._resolve_purity)
-        latitudes = resolve("latitude", self._resolve_latitude)
-        longitudes = resolve("longitude", self._resolve_longitude)
-        origins = resolve("origin_country", self._resolve_country, "country")
-        departures = resolve("departure_country", self._resolve_country, "country")
-        destinations = resolve("destination_country", self._resolve_country, "country")
-        transits = resolve("transit_countries", self._resolve_country_list, "country_list")
-        nationalities = resolve("offender_nationalities", self._resolve_country_list, "country_list")
+        purities = resolve("purity")
+        latitudes = resolve("latitude")
+        longitudes = resolve("longitude")
+        origins = resolve("origin_country")
+        departures = resolve("departure_country")
+        destinations = resolve("destination_country")
+        transits = resolve("transit_countries")
+        nationalities = resolve("offender_nationalities")
         texts = {name: self._texts(name, column(name), row_numbers, errors) for name in _TEXT_FIELDS}
         self._check_coordinate_pairs(latitudes, longitudes, row_numbers, errors)
         if errors or result.errors:
@@ -662,9 +708,7 @@ class SeizureRowParser:
         try:  # once every key has been seen, one pass
             factors = list(map(factor_memo.__getitem__, factor_keys))
         except KeyError:
-            for key in set(factor_keys).difference(factor_memo):
-                factor_memo[key] = self._factor(key)
-            factors = list(map(factor_memo.__getitem__, factor_keys))
+            factors = list(map(self.factor, factor_keys))
         kgs = [None if f is None else q * f[1] for q, f in zip(quantities, factors, strict=True)]
         factor_ids = [None if f is None else f[0] for f in factors]
 
@@ -683,7 +727,7 @@ class SeizureRowParser:
             texts["seizing_agency"],
         )  # fmt: skip
         contents = list(map(str.encode, map("\x1f".join, zip(*content_columns, strict=True))))
-        fingerprints = [blake2b(content, digest_size=16).hexdigest() for content in contents]
+        fingerprints = [md5(content, usedforsecurity=False).hexdigest() for content in contents]
         self._disambiguate_duplicates(fingerprints, contents)
 
         if self.columnar:
@@ -724,7 +768,7 @@ class SeizureRowParser:
             if fingerprint in seen:
                 occurrence = counts.get(fingerprint, 1) + 1
                 counts[fingerprint] = occurrence
-                fingerprint = blake2b(contents[i] + b"\x1e%d" % occurrence, digest_size=16).hexdigest()
+                fingerprint = md5(contents[i] + b"\x1e%d" % occurrence, usedforsecurity=False).hexdigest()
                 fingerprints[i] = fingerprint
             seen.add(fingerprint)
 
