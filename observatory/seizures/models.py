@@ -148,8 +148,12 @@ class SeizureCase(models.Model):
 
     class Meta:
         constraints = [
+            # Given as expressions so that it is a unique index on SQLite too (not part of the table
+            # definition): a large import drops it and builds it again after the load.
             models.UniqueConstraint(
-                fields=["reporting_country", "fingerprint"], name="seizures_case_country_fingerprint"
+                models.F("reporting_country"),
+                models.F("fingerprint"),
+                name="seizures_case_country_fingerprint",
             )
         ]
         indexes = [

@@ -15,7 +15,7 @@ import io
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +32,8 @@ from observatory.access.policy import Classification
 from observatory.jobs.services import start_job
 from observatory.reference import queries as reference_queries
 from observatory.reference.models import ConversionFactor, Country, Drug, Unit
+from observatory.seizures import bulk
+from observatory.seizures.bulk import CASE_COLUMNS
 from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING
 from observatory.seizures.kernels.routes import route_path
 from observatory.seizures.kernels.rows import (
@@ -54,22 +56,13 @@ DRUG_ALIAS_FILE = Path(__file__).resolve().parent / "data" / "drug_aliases.json"
 MAX_STORED_ERRORS = 10_000  # a file with more bad rows reports the first ones and says so
 PARSE_CHUNK = 50_000
 # A load of at least this many rows, and at least as many as the table holds, drops the secondary indexes
-# (not the primary key) and builds them again after the load, inside the import transaction. On PostgreSQL
-# the unique fingerprint constraint and the foreign keys go too and are added again (checked then); SQLite
-# keeps its unique index (part of the table definition) and checks the keys itself (`_check_references`).
+# (the unique fingerprint index too, not the primary key) and builds them again after the load, inside the
+# import transaction. On PostgreSQL the foreign keys go too and are added again; SQLite checks the keys
+# itself (`_check_references`).
 REBUILD_INDEXES_FROM = 100_000
 DEFAULT_MAPPING_NAME = "IDS layout"
 INTERNET_CHANNELS = frozenset({"internet", "darknet", "dark web", "darkweb", "online", "web", "social media"})
 POSTAL_CHANNELS = frozenset({"postal", "post", "courier", "mail", "parcel", "express courier"})
-
-CASE_COLUMNS: tuple[str, ...] = (
-    "batch_id", "reporting_country_id", "case_reference", "fingerprint", "seizure_date", "seizure_year",
-    "date_precision", "place", "admin_area", "latitude", "longitude", "site_type", "transport_mode",
-    "concealment", "drug_id", "drug_label", "quantity", "unit_id", "unit_label", "purity_percent",
-    "kg_equivalent", "conversion_factor_id", "channel", "channel_label", "source", "classification",
-    "origin_country_id", "departure_country_id", "transit_countries", "destination_country_id", "route",
-    "offender_nationalities", "seizing_agency",
-)  # fmt: skip
 
 
 class Progress(Protocol):
@@ -507,6 +500,14 @@ def _channel(label: str) -> str:
     return SeizureCase.Channel.OTHER.value
 
 
+def _route_text(
+    origin: str | None, departure: str | None, transit: str, destination: str | None, reporting: str
+) -> str:
+    """The stored route path (ISO3>ISO3>...) of a case; `transit` is `;`-joined."""
+    legs = transit.split(";") if transit else ()
+    return ">".join(route_path(origin, departure, legs, destination, reporting))
+
+
 def _routes_and_channels(block: CaseColumns, keys: _KeyMaps) -> tuple[list[str], list[str]]:
     """The route path and channel of each case, each derived once per distinct input."""
     routes, channels = keys.routes, keys.channels
@@ -517,10 +518,7 @@ def _routes_and_channels(block: CaseColumns, keys: _KeyMaps) -> tuple[list[str],
         )
     )  # fmt: skip
     for key in set(route_keys).difference(routes):
-        origin, departure, transit, destination, reporting = key
-        routes[key] = ">".join(
-            route_path(origin, departure, transit.split(";") if transit else (), destination, reporting)
-        )
+        routes[key] = _route_text(*key)
     for label in set(block.trafficking_channels).difference(channels):
         channels[label] = _channel(label)
     return list(map(routes.__getitem__, route_keys)), list(
@@ -554,71 +552,15 @@ def _db_columns(
     ]  # fmt: skip
 
 
-def _copy_columns(block: CaseColumns, batch: ImportBatch, keys: _KeyMaps) -> list[Iterable[str]]:
-    """One block of valid cases as COPY text fields (CASE_COLUMNS order), the same values as
-    `_db_columns` gives: keys, years and repeated numbers as text looked up once per distinct value;
-    free text escaped only when a special character occurs. Fingerprints, dates, precisions, ISO3 lists,
-    routes and channels are made here of letters, digits and `-;>` only."""
-    size = len(block.fingerprints)
-    texts = keys.texts
-    country = texts.setdefault("country", {None: "\\N"})
-    if len(country) == 1:
-        country.update((code, str(pk)) for code, pk in keys.country_id.items())
-    drug = texts.setdefault("drug", {})
-    if not drug:
-        drug.update((code, str(pk)) for code, pk in keys.drug_id.items())
-    unit = texts.setdefault("unit", {})
-    if not unit:
-        unit.update((code, str(pk)) for code, pk in keys.unit_id.items())
-    route_texts, channel_values = _routes_and_channels(block, keys)
-
-    def looked_up(name: str, values: Sequence[Any]) -> list[str]:
-        """Numbers or None as text, converted once per distinct value."""
-        memo = texts.setdefault(name, {None: "\\N"})
-        try:
-            return list(map(memo.__getitem__, values))
-        except KeyError:
-            distinct = set(values).difference(memo)
-            if 0 in distinct:  # 0.0 and -0.0 are one key but two texts: no memo for zero
-                return ["\\N" if value is None else repr(value) for value in values]
-            for value in distinct:
-                memo[value] = repr(value)
-            return list(map(memo.__getitem__, values))
-
-    def plain(values: Iterable[Any]) -> Iterable[str]:
-        return _copy_texts(values, "text", size)
-
-    return [
-        repeat(str(batch.pk), size), list(map(country.__getitem__, block.reporting_countries)),
-        plain(block.case_references), block.fingerprints, block.seizure_dates,
-        looked_up("year", block.seizure_years), block.date_precisions, plain(block.places),
-        plain(block.admin_areas), looked_up("latitude", block.latitudes),
-        looked_up("longitude", block.longitudes), plain(block.site_types), plain(block.transport_modes),
-        plain(block.concealments), list(map(drug.__getitem__, block.drug_codes)), plain(block.drug_labels),
-        list(map(repr, block.quantities)), list(map(unit.__getitem__, block.unit_codes)),
-        plain(block.unit_labels), looked_up("purity", block.purities),
-        _copy_texts(block.kg_equivalents, "nullable", size),
-        looked_up("factor", block.conversion_factor_ids), channel_values, plain(block.trafficking_channels),
-        _copy_texts(repeat(batch.file_name[:255]), "text", size),
-        _copy_texts(repeat(batch.classification), "text", size),
-        list(map(country.__getitem__, block.origin_countries)),
-        list(map(country.__getitem__, block.departure_countries)),
-        block.transit_countries, list(map(country.__getitem__, block.destination_countries)),
-        route_texts, block.offender_nationalities, plain(block.seizing_agencies),
-    ]  # fmt: skip
-
-
 @dataclass
 class _KeyMaps:
-    """Codes -> primary keys, read before the load (a running COPY allows no other query), and the
-    derived values memoised over the whole file."""
+    """Codes -> primary keys, read before the load, and the route and channel of each distinct input."""
 
     country_id: dict[str, int]
     drug_id: dict[str, int]
     unit_id: dict[str, int]
     routes: dict[tuple[Any, ...], str]
     channels: dict[str, str]
-    texts: dict[str, dict[Any, str]]  # COPY text of keys and numbers, per column kind
 
     @classmethod
     def read(cls) -> _KeyMaps:
@@ -628,58 +570,38 @@ class _KeyMaps:
             dict(Unit.objects.values_list("code", "pk")),
             {},
             {},
-            {},
         )
 
-
-# COPY text format: these four characters are escaped, NULL is \N.
-_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_texts(values: Iterable[Any], kind: str, size: int) -> Iterable[str]:
-    """One column as COPY text fields: `text` (escaped only when a special character occurs), `number`
-    (never None), `nullable` (numbers or None)."""
-    if isinstance(values, repeat):
-        value = next(values)
-        field_text = "\\N" if value is None else str(value).translate(_COPY_ESCAPES)
-        return repeat(field_text, size)
-    if kind == "number":
-        return list(map(repr, values))
-    if kind == "nullable":
-        return ["\\N" if value is None else repr(value) for value in values]
-    texts: list[str] = values if isinstance(values, list) else list(values)
-    joined = "".join(texts)
-    if any(special in joined for special in _COPY_SPECIAL):
-        return [text.translate(_COPY_ESCAPES) for text in texts]
-    return texts
+    def ids(self) -> bulk.KeyIds:
+        return bulk.KeyIds(self.country_id, self.drug_id, self.unit_id)
 
 
 def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
-    """(name, CREATE statement) of the table's indexes other than the primary key and unique ones."""
+    """(name, CREATE statement) of the table's indexes other than those of its primary key and constraints
+    (`_drop_constraints` takes those): unique ones first, so that a duplicate stops the rebuild early."""
     if connection.vendor == "postgresql":
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
-            [table],
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+            [table, connection.ops.quote_name(table)],
         )
-    else:
+    else:  # automatic indexes (primary key, inline constraints) have no SQL
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
             [table],
         )
-    return [(name, sql) for name, sql in cursor.fetchall() if "UNIQUE" not in sql.upper().split("(")[0]]
+    indexes = cursor.fetchall()
+    return sorted(indexes, key=lambda index: "UNIQUE" not in index[1].upper().split("(")[0])
 
 
 def _drop_constraints(cursor: Any, table: str) -> list[tuple[str, str]]:
-    """Drop the table's unique and foreign key constraints for a large load; (name, definition) of each,
+    """Drop the table's constraints for a large load; (name, definition) of each, the primary key and
     unique ones first, to be added again after it. PostgreSQL checks a foreign key per inserted row with
-    a trigger running a query (8 keys a row), and inserts each row into the unique index at a random
-    place; added again after the load, each key is checked by a single join and the unique index is
-    built by one sort. Inside the import transaction: a failed check (a duplicate, a missing key)
-    stores nothing. The primary key stays."""
+    a trigger running a query (8 keys a row), and adds each row to every index as it goes; after the load
+    an index is built by one sort."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
+        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f') ORDER BY contype = 'f', conname",
         [connection.ops.quote_name(table)],
     )
     constraints = [(name, definition) for name, definition in cursor.fetchall()]
@@ -689,21 +611,118 @@ def _drop_constraints(cursor: Any, table: str) -> list[tuple[str, str]]:
     return constraints
 
 
-def _insert_cases(
-    blocks: Sequence[CaseColumns],
-    present: set[str],
-    batch: ImportBatch,
-    total: int,
-    progress: Progress,
-) -> int:
-    """Bulk insert inside the caller's transaction: COPY of pre-formatted text blocks on PostgreSQL,
-    executemany of a prepared INSERT on the raw connection on SQLite. Cases whose fingerprint is in
-    `present` are skipped. A large load into a table no larger than it rebuilds the secondary indexes."""
-    table = SeizureCase._meta.db_table
-    quoted = connection.ops.quote_name(table)
-    columns = ", ".join(CASE_COLUMNS)
-    keys = _KeyMaps.read()
+def lock_referenced_rows(batch: ImportBatch) -> None:
+    """Inside the import transaction, before its keys are checked (`_check_references`): hold the
+    reference rows a case can point to, and the batch, as a foreign key check would (FOR KEY SHARE), so
+    none can be deleted or re-keyed before the commit. On SQLite this write takes the database's write
+    lock, which does the same."""
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Country, Drug, Unit, ConversionFactor):
+                cursor.execute(
+                    f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} FOR KEY SHARE"
+                )
+
+
+def validate_case_keys() -> list[str]:
+    """Validate the case table's foreign keys that a large import added back NOT VALID (on PostgreSQL);
+    the names validated. Run by the worker after such an import commits: it reads the whole table once
+    per key without blocking reads or writes (SHARE UPDATE EXCLUSIVE)."""
+    if connection.vendor != "postgresql":
+        return []
+    quoted = _quoted_table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND NOT convalidated ORDER BY conname",
+            [quoted],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+        for name in names:
+            cursor.execute(f"ALTER TABLE {quoted} VALIDATE CONSTRAINT {connection.ops.quote_name(name)}")
+    return names
+
+
+# Stores the cases through the cursor, inside the import transaction, and returns how many it stored.
+CaseWriter = Callable[[Any, Progress], int]
+
+
+def _kernel_writer(blocks: Sequence[CaseColumns], present: set[str], batch: ImportBatch) -> CaseWriter:
+    """Cases parsed by the kernel parser (spreadsheets, and CSV files the bulk reader leaves to it)."""
+
+    def rows_of_blocks(keys: _KeyMaps) -> Iterator[list[tuple[Any, ...]]]:
+        for block in blocks:
+            rows = list(zip(*_db_columns(block, batch, keys), strict=False))
+            if present:
+                rows = list(compress(rows, [f not in present for f in block.fingerprints]))
+            yield rows
+
+    def write(cursor: Any, progress: Progress) -> int:
+        keys = _KeyMaps.read()
+        if connection.vendor != "postgresql":
+            return _sqlite_insert(cursor, rows_of_blocks(keys), progress)
+        inserted = 0
+        with cursor.copy(f"COPY {_quoted_table()} ({', '.join(CASE_COLUMNS)}) FROM STDIN") as copy:
+            for rows in rows_of_blocks(keys):
+                for row in rows:
+                    copy.write_row(row)
+                inserted += len(rows)
+        return inserted
+
+    return write
+
+
+def _bulk_writer(cases: bulk.BulkCases, batch: ImportBatch) -> CaseWriter:
+    """Cases validated by the bulk reader: PostgreSQL reads DuckDB's output with COPY; SQLite gets DuckDB's
+    rows through executemany."""
+    values = (batch.pk, batch.file_name[:255], batch.classification)
+
+    def write(cursor: Any, progress: Progress) -> int:
+        if connection.vendor != "postgresql":
+            return _sqlite_insert(cursor, cases.row_batches(*values), progress)
+        statement = f"COPY {_quoted_table()} ({', '.join(CASE_COLUMNS)}) FROM STDIN"
+        with cursor.copy(statement) as copy:
+            for chunk in cases.copy_chunks(*values):
+                copy.write(chunk)
+        return cases.count
+
+    return write
+
+
+def _quoted_table() -> str:
+    return connection.ops.quote_name(SeizureCase._meta.db_table)
+
+
+def _sqlite_insert(cursor: Any, batches: Iterable[list[tuple[Any, ...]]], progress: Progress) -> int:
+    """executemany of a prepared INSERT on the raw sqlite3 connection (no query rewriting per call)."""
+    # sqlite3 binds None by looking for an adapter the slow way (failed attribute look-ups) unless one is
+    # registered: this one gives None back, bound as NULL as before, at a third of the cost per value.
+    sqlite3.register_adapter(type(None), cast(Any, {}.get))
+    raw = cursor.connection.cursor()
+    cursor.execute("PRAGMA cache_size")
+    (cache_size,) = cursor.fetchone()
+    # 1 GiB of page cache for this load (taken only as pages are used): a million cases with their unique
+    # index fit, so pages are not written out and read back during the transaction.
+    cursor.execute("PRAGMA cache_size = -1048576")
+    placeholders = ", ".join(["?"] * len(CASE_COLUMNS))
+    sql = f"INSERT INTO {_quoted_table()} ({', '.join(CASE_COLUMNS)}) VALUES ({placeholders})"
     inserted = 0
+    try:
+        for rows in batches:
+            sqlite3.Cursor.executemany(raw, sql, rows)
+            inserted += len(rows)
+            progress.advance(inserted)
+    finally:
+        raw.close()
+        cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    return inserted
+
+
+def _insert_cases(write: CaseWriter, total: int, progress: Progress) -> int:
+    """Bulk insert inside the caller's transaction. A large load into a table no larger than it drops the
+    secondary indexes (on PostgreSQL also the unique and foreign key constraints) and builds them again
+    after it."""
+    quoted = _quoted_table()
     progress.stage("storing cases", total=total)
     with connection.cursor() as cursor, _without_cyclic_gc():
         rebuilt: list[tuple[str, str]] = []
@@ -712,57 +731,22 @@ def _insert_cases(
             cursor.execute(f"SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM {quoted}")
             (held,) = cursor.fetchone()
             if total >= held:
-                rebuilt = _secondary_indexes(cursor, table)
+                rebuilt = _secondary_indexes(cursor, SeizureCase._meta.db_table)
                 for name, _ in rebuilt:
                     cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
                 if connection.vendor == "postgresql":
-                    constraints = _drop_constraints(cursor, table)
-        if connection.vendor == "postgresql":
-            if rebuilt:
-                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            with cursor.copy(f"COPY {quoted} ({columns}) FROM STDIN") as copy:
-                for block in blocks:
-                    size = len(block.fingerprints)
-                    texts = _copy_columns(block, batch, keys)
-                    lines: Iterable[str] = map("\t".join, zip(*texts, strict=True))
-                    if present:
-                        wanted = [f not in present for f in block.fingerprints]
-                        lines = compress(lines, wanted)
-                        size = sum(wanted)
-                    if size:
-                        copy.write("\n".join(lines).encode() + b"\n")
-                    inserted += size
-                    # No progress.advance() here: it writes through this connection, busy with the COPY.
-            progress.advance(inserted)
-        else:
-            raw = cursor.connection.cursor()  # the sqlite3 connection: no query rewriting per call
-            cursor.execute("PRAGMA cache_size")
-            (cache_size,) = cursor.fetchone()
-            # 1 GiB of page cache for this load (taken only as pages are used): a million cases with their
-            # unique index fit, so pages are not written out and read back during the transaction.
-            cursor.execute("PRAGMA cache_size = -1048576")
-            placeholders = ", ".join(["?"] * len(CASE_COLUMNS))
-            sql = f"INSERT INTO {quoted} ({columns}) VALUES ({placeholders})"
-            try:
-                for block in blocks:
-                    rows: Iterable[tuple[Any, ...]] = zip(*_db_columns(block, batch, keys), strict=False)
-                    size = len(block.fingerprints)
-                    if present:
-                        wanted = [f not in present for f in block.fingerprints]
-                        rows = compress(rows, wanted)
-                        size = sum(wanted)
-                    sqlite3.Cursor.executemany(raw, sql, rows)
-                    inserted += size
-                    progress.advance(inserted)
-            finally:
-                raw.close()
-                cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
+                    constraints = _drop_constraints(cursor, SeizureCase._meta.db_table)
+        if connection.vendor == "postgresql" and rebuilt:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        inserted = write(cursor, progress)
+        # No progress during a COPY: it writes through this connection, busy with the COPY.
+        progress.advance(inserted, force=True)
         if rebuilt or constraints:
             progress.stage("building indexes")
             if connection.vendor == "postgresql":  # no CREATE INDEX while deferred key checks are pending
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for name, definition in constraints:  # unique ones: a duplicate fails the whole import
-                if definition.startswith("UNIQUE"):
+            for name, definition in constraints:  # primary key and unique: a duplicate fails the import
+                if not definition.startswith("FOREIGN KEY"):
                     cursor.execute(
                         f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
                     )
@@ -770,23 +754,30 @@ def _insert_cases(
                 cursor.execute(create)
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        for name, definition in constraints:  # each key checked by one join over the table, not per row
-            if not definition.startswith("UNIQUE"):
-                cursor.execute(
-                    f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
-                )
-    progress.advance(inserted, force=True)
+        # Every key was checked once per distinct value under FOR KEY SHARE locks (`lock_referenced_rows`,
+        # `_check_references`), so the keys come back NOT VALID: enforced from now on for every write and
+        # every delete of a referenced row, without a join over the whole table inside the import. The
+        # worker validates them after the commit (`validate_case_keys`).
+        foreign_keys = [(n, d) for n, d in constraints if d.startswith("FOREIGN KEY")]
+        for name, definition in foreign_keys:
+            cursor.execute(
+                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition} NOT VALID"
+            )
+        if foreign_keys:
+            from observatory.seizures.tasks import validate_seizure_case_keys
+
+            transaction.on_commit(validate_seizure_case_keys.enqueue)
     return inserted
 
 
 @contextmanager
-def _sqlite_bulk_session() -> Iterator[bool]:
+def _sqlite_bulk_session() -> Iterator[None]:
     """On SQLite outside any transaction: sorts in memory, and no per-row foreign key look-ups during
-    the load (8 keys a row). Yields whether the keys go unchecked by SQLite; the caller then checks
-    every distinct key itself (`_check_references`). Both settings are restored afterwards. These
-    pragmas cannot change inside a transaction; there (as in tests) nothing changes and SQLite checks."""
+    the load (8 keys a row); `_check_references` checks every distinct key instead. Both settings are
+    restored afterwards. These pragmas cannot change inside a transaction; there (as in tests) nothing
+    changes and SQLite checks."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield False
+        yield
         return
     connection.ensure_connection()
     with connection.cursor() as cursor:
@@ -795,7 +786,7 @@ def _sqlite_bulk_session() -> Iterator[bool]:
         cursor.execute("PRAGMA temp_store = MEMORY")
     unchecked = connection.disable_constraint_checking()
     try:
-        yield unchecked
+        yield
     finally:
         if unchecked:
             connection.enable_constraint_checking()
@@ -803,20 +794,18 @@ def _sqlite_bulk_session() -> Iterator[bool]:
             cursor.execute(f"PRAGMA temp_store = {int(temp_store)}")
 
 
-def _check_references(blocks: Sequence[CaseColumns], batch: ImportBatch) -> None:
-    """What SQLite's foreign keys would have refused, checked once per distinct key, inside the import
-    transaction (which holds the write lock, so nothing checked can vanish before the commit).
-    Country, drug and unit keys come from maps read inside this transaction: only the batch and the
-    conversion factors (read with the lookup tables before it) can have gone."""
-    used: set[int | None] = set().union(*(set(block.conversion_factor_ids) for block in blocks))
-    used.discard(None)
-    factor_ids = cast(set[int], used)
+def _check_references(factor_ids: set[int], keys: _KeyMaps, batch: ImportBatch) -> None:
+    """What the foreign keys would refuse, checked once per distinct key inside the import transaction,
+    after `lock_referenced_rows` (so nothing checked can vanish before the commit): the conversion
+    factors, the batch, and the code -> key maps read before the transaction."""
     found = set(ConversionFactor.objects.filter(pk__in=factor_ids).values_list("pk", flat=True))
     missing = sorted(factor_ids - found)
-    if missing or not ImportBatch.objects.filter(pk=batch.pk).exists():
+    now = _KeyMaps.read()
+    changed = (now.country_id, now.drug_id, now.unit_id) != (keys.country_id, keys.drug_id, keys.unit_id)
+    if missing or changed or not ImportBatch.objects.filter(pk=batch.pk).exists():
         raise RuntimeError(
-            f"reference data changed during the import (conversion factors {missing} or batch {batch.pk} "
-            "gone): nothing was stored; import the file again"
+            f"reference data changed during the import (conversion factors {missing}, countries, drugs or "
+            f"units, or batch {batch.pk} gone): nothing was stored; import the file again"
         )
 
 
@@ -871,55 +860,89 @@ def import_seizure_file(
     else:
         ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
 
-    table = read_table(path, file_format)
-    if mapping is None:
-        mapping_name, chosen = (
-            choose_mapping(table.header, country) if table.header else (DEFAULT_MAPPING_NAME, {})
-        )
-        mapping = chosen or dict(IDS_COLUMN_MAPPING)
-    batch.column_mapping = dict(mapping)
-    batch.mapping_name = mapping_name[:100]
-    result = parse_table(table, mapping, lookup_tables(), country.iso3 if country else None, progress)
-    batch.rows_read = result.rows_read
-    if not result.ok:
-        with transaction.atomic():
-            _finish(
-                batch, ImportBatch.Status.REJECTED, errors=result.errors, truncated=result.errors_truncated
-            )
-            audit.record(
-                actor, "seizures.batch.reject", "import_batch", batch.pk,
-                country_iso3=country.iso3 if country else "",
-                after={"file": batch.file_name, "sha256": sha, "errors": len(result.errors)},
-            )  # fmt: skip
-        return ImportOutcome(batch, True)
-
-    blocks = result.blocks
-    total = result.case_count
-    with _sqlite_bulk_session() as unchecked, transaction.atomic():
-        countries = set().union(*(set(block.reporting_countries) for block in blocks))
-        country_ids = list(Country.objects.filter(iso3__in=countries).values_list("pk", flat=True))
-        present: set[str] = set()
-        if SeizureCase.objects.filter(reporting_country_id__in=country_ids).exists():
-            present = set(
-                SeizureCase.objects.filter(reporting_country_id__in=country_ids).values_list(
-                    "fingerprint", flat=True
+    lookups = lookup_tables()
+    keys = _KeyMaps.read()
+    default_country = country.iso3 if country else None
+    cases: bulk.BulkCases | None = None
+    plain = bulk.plain_csv_header(path) if file_format == "csv" else None
+    if plain is not None:  # a wholly valid CSV file is read and checked by DuckDB, else by the kernel parser
+        header, delimiter = plain
+        if mapping is None:
+            mapping_name, mapping = choose_mapping(header, country)
+        parser = SeizureRowParser(header, mapping, lookups, default_reporting_country=default_country)
+        progress.stage("validating rows")
+        cases = bulk.load_csv(path, parser, delimiter, keys.ids(), _route_text, _channel)
+    try:
+        if cases is not None:
+            batch.rows_read = total = cases.count
+            in_file = cases.fingerprints
+            countries = cases.reporting_countries()
+            factor_ids = cases.factor_ids
+        else:
+            table = read_table(path, file_format)
+            if mapping is None:
+                mapping_name, mapping = (
+                    choose_mapping(table.header, country) if table.header else (DEFAULT_MAPPING_NAME, {})
                 )
+            result = parse_table(
+                table, mapping or dict(IDS_COLUMN_MAPPING), lookups, default_country, progress
             )
-            in_file = set().union(*(block.fingerprints for block in blocks))
-            present &= in_file
-        new_count = total - len(present)
-        if unchecked:
-            _check_references(blocks, batch)
-        inserted = _insert_cases(blocks, present, batch, new_count, progress)
-        batch.rows_imported = inserted
-        batch.rows_already_present = total - inserted
-        _finish(batch, ImportBatch.Status.IMPORTED)
-        audit.record(
-            actor, "seizures.batch.import", "import_batch", batch.pk,
-            country_iso3=country.iso3 if country else "",
-            after={"file": batch.file_name, "sha256": sha, "rows": inserted,
-                   "already_present": batch.rows_already_present, "mapping": batch.mapping_name},
-        )  # fmt: skip
+            batch.rows_read = result.rows_read
+            if not result.ok:
+                batch.column_mapping, batch.mapping_name = dict(mapping or {}), mapping_name[:100]
+                with transaction.atomic():
+                    _finish(
+                        batch,
+                        ImportBatch.Status.REJECTED,
+                        errors=result.errors,
+                        truncated=result.errors_truncated,
+                    )
+                    audit.record(
+                        actor, "seizures.batch.reject", "import_batch", batch.pk,
+                        country_iso3=country.iso3 if country else "",
+                        after={"file": batch.file_name, "sha256": sha, "errors": len(result.errors)},
+                    )  # fmt: skip
+                return ImportOutcome(batch, True)
+            blocks = result.blocks
+            total = result.case_count
+            countries = set().union(*(set(block.reporting_countries) for block in blocks))
+            factor_ids = {i for block in blocks for i in set(block.conversion_factor_ids) if i is not None}
+
+            def in_file() -> set[str]:
+                return set().union(*(block.fingerprints for block in blocks))
+
+        batch.column_mapping = dict(mapping or {})
+        batch.mapping_name = mapping_name[:100]
+        with _sqlite_bulk_session(), transaction.atomic():
+            country_ids = list(Country.objects.filter(iso3__in=countries).values_list("pk", flat=True))
+            present: set[str] = set()
+            if SeizureCase.objects.filter(reporting_country_id__in=country_ids).exists():
+                present = set(
+                    SeizureCase.objects.filter(reporting_country_id__in=country_ids).values_list(
+                        "fingerprint", flat=True
+                    )
+                )
+                present &= in_file()
+            lock_referenced_rows(batch)
+            _check_references(factor_ids, keys, batch)
+            if cases is not None:
+                cases.exclude(present)
+                writer = _bulk_writer(cases, batch)
+            else:
+                writer = _kernel_writer(blocks, present, batch)
+            inserted = _insert_cases(writer, total - len(present), progress)
+            batch.rows_imported = inserted
+            batch.rows_already_present = total - inserted
+            _finish(batch, ImportBatch.Status.IMPORTED)
+            audit.record(
+                actor, "seizures.batch.import", "import_batch", batch.pk,
+                country_iso3=country.iso3 if country else "",
+                after={"file": batch.file_name, "sha256": sha, "rows": inserted,
+                       "already_present": batch.rows_already_present, "mapping": batch.mapping_name},
+            )  # fmt: skip
+    finally:
+        if cases is not None:
+            cases.close()
     return ImportOutcome(batch, True)
 
 

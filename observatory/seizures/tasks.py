@@ -19,3 +19,11 @@ def import_seizure_batch(job_id: str) -> dict[str, Any]:
         return run_import_batch(int(job.parameters["batch_id"]), progress)
 
     return run_job(job_id, work)
+
+
+@task()
+def validate_seizure_case_keys() -> list[str]:
+    """After a large import: validate the case table's foreign keys it added back NOT VALID."""
+    from observatory.seizures.services import validate_case_keys
+
+    return validate_case_keys()
