@@ -159,19 +159,6 @@ class SeizureCase(models.Model):
         indexes = [
             models.Index(fields=["drug", "seizure_year"], name="seizures_case_drug_year"),
             models.Index(fields=["batch"], name="seizures_case_batch"),
-            # Covers the route analysis (GROUP BY route, year under the scope filter): read in index
-            # order, without touching the wide table rows.
-            models.Index(
-                fields=[
-                    "route",
-                    "seizure_year",
-                    "reporting_country",
-                    "classification",
-                    "drug",
-                    "kg_equivalent",
-                ],
-                name="seizures_case_route_year",
-            ),
         ]
         ordering = ["-seizure_date", "id"]
 

@@ -13,6 +13,7 @@ import gc
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -745,6 +746,8 @@ def _insert_cases(write: CaseWriter, total: int, progress: Progress) -> int:
             progress.stage("building indexes")
             if connection.vendor == "postgresql":  # no CREATE INDEX while deferred key checks are pending
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            else:  # SQLite sorts an index's keys with helper threads when allowed to (0 by default)
+                cursor.execute(f"PRAGMA threads = {os.cpu_count() or 1}")
             for name, definition in constraints:  # primary key and unique: a duplicate fails the import
                 if not definition.startswith("FOREIGN KEY"):
                     cursor.execute(

@@ -131,7 +131,7 @@ def test_a_large_load_rebuilds_the_indexes_and_stores_the_same_rows(
     path = tmp_path / "gen.csv"
     write_seizure_cases_csv(path, 1_500, seed=3)
     indexes = _index_names()
-    assert {"seizures_case_route_year", "seizures_case_drug_year", "seizures_case_batch"} <= indexes
+    assert {"seizures_case_drug_year", "seizures_case_batch", "seizures_case_country_fingerprint"} <= indexes
     shapes = _constraint_shapes()
     assert any(
         unique and columns == ("reporting_country_id", "fingerprint")

@@ -10,7 +10,14 @@ class Migration(migrations.Migration):
         ('seizures', '0001_initial'),
     ]
 
+    # Indexes a large import can drop and build again: the unique fingerprint constraint as an index (on
+    # SQLite an inline constraint cannot be dropped), and no covering route index (its build took longer
+    # than any other; the route analysis reads the table instead).
     operations = [
+        migrations.RemoveIndex(
+            model_name='seizurecase',
+            name='seizures_case_route_year',
+        ),
         migrations.RemoveConstraint(
             model_name='seizurecase',
             name='seizures_case_country_fingerprint',
