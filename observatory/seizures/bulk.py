@@ -226,7 +226,8 @@ def load_csv(
     the kernel path (see the module notes). `parser` was made for this file's header and mapping."""
     if parser.header_errors:
         return None
-    con = duckdb.connect()
+    # In memory; anything DuckDB has to spill goes to the system's temporary directory, not the working one.
+    con = duckdb.connect(config={"temp_directory": str(Path(tempfile.gettempdir()) / "observatory-duckdb")})
     try:
         factor_ids = _load(con, path, parser, delimiter, keys, route_of, channel_of)
     except (duckdb.InvalidInputException, duckdb.ConversionException):

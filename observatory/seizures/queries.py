@@ -204,6 +204,13 @@ def column_mappings_for(user: Actor | None) -> QuerySet[ColumnMapping]:
     return policy.scoped(ColumnMapping.objects.select_related("country"), user, "seizures.import")
 
 
+def layouts_of(country: Country, user: Actor | None, *, system: bool = False) -> QuerySet[ColumnMapping]:
+    """A country's remembered layouts, as the user may read them (all of them for the system itself,
+    importing from the shell)."""
+    layouts = ColumnMapping.objects.filter(country=country)
+    return layouts if system else layouts.filter(pk__in=column_mappings_for(user).values("pk"))
+
+
 def batches_for(user: Actor | None) -> QuerySet[ImportBatch]:
     """Batches the user uploaded, or of countries where they may import or view cases."""
     if user is None or not user.is_authenticated:

@@ -1,9 +1,11 @@
 """Every write of the seizures app: uploads, imports (all-or-nothing, idempotent), column mappings.
 
-An import reads the whole file and validates every row with the kernel parser first; if any row is bad,
-nothing but the batch's error report is stored. A clean file is inserted in one transaction in large
-batches: PostgreSQL's COPY, or SQLite's executemany. Re-importing a file adds nothing: the file's
-SHA-256 matches an imported batch, and each row's fingerprint is unique per reporting country.
+An import validates every row before it stores any. A CSV file is read by DuckDB (`bulk.py`) with the
+kernel parser's rules; a file with any bad row, a spreadsheet, or a CSV file DuckDB might read differently
+is parsed by the kernel parser, which names every bad row; then nothing but the batch's error report is
+stored. A clean file is inserted in one transaction: PostgreSQL's COPY, or SQLite's executemany.
+Re-importing a file adds nothing: the file's SHA-256 matches an imported batch, and each row's fingerprint
+is unique per reporting country.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from observatory.access.policy import Classification
 from observatory.jobs.services import start_job
 from observatory.reference import queries as reference_queries
 from observatory.reference.models import ConversionFactor, Country, Drug, Unit
-from observatory.seizures import bulk
+from observatory.seizures import bulk, queries
 from observatory.seizures.bulk import CASE_COLUMNS
 from observatory.seizures.kernels.generator import IDS_COLUMN_MAPPING
 from observatory.seizures.kernels.routes import route_path
@@ -415,12 +417,15 @@ def save_column_mapping(
     return saved
 
 
-def choose_mapping(header: Sequence[str], country: Country | None) -> tuple[str, dict[str, str]]:
+def choose_mapping(
+    header: Sequence[str], country: Country | None, actor: Actor | None, *, system: bool = False
+) -> tuple[str, dict[str, str]]:
     """The remembered mapping (or the IDS layout) that names the most columns of this header."""
     names = {name.strip() for name in header}
     candidates: list[tuple[str, dict[str, str]]] = [(DEFAULT_MAPPING_NAME, dict(IDS_COLUMN_MAPPING))]
     if country is not None:
-        candidates += [(m.name, dict(m.mapping)) for m in ColumnMapping.objects.filter(country=country)]
+        layouts = queries.layouts_of(country, actor, system=system)
+        candidates += [(layout.name, dict(layout.mapping)) for layout in layouts]
     return max(candidates, key=lambda item: len(names.intersection(item[1])))
 
 
@@ -612,7 +617,7 @@ def _drop_constraints(cursor: Any, table: str) -> list[tuple[str, str]]:
     return constraints
 
 
-def lock_referenced_rows(batch: ImportBatch) -> None:
+def _lock_referenced_rows(batch: ImportBatch) -> None:
     """Inside the import transaction, before its keys are checked (`_check_references`): hold the
     reference rows a case can point to, and the batch, as a foreign key check would (FOR KEY SHARE), so
     none can be deleted or re-keyed before the commit. On SQLite this write takes the database's write
@@ -721,8 +726,8 @@ def _sqlite_insert(cursor: Any, batches: Iterable[list[tuple[Any, ...]]], progre
 
 def _insert_cases(write: CaseWriter, total: int, progress: Progress) -> int:
     """Bulk insert inside the caller's transaction. A large load into a table no larger than it drops the
-    secondary indexes (on PostgreSQL also the unique and foreign key constraints) and builds them again
-    after it."""
+    secondary indexes (on PostgreSQL also the primary key, unique and foreign key constraints) and builds
+    them again after it."""
     quoted = _quoted_table()
     progress.stage("storing cases", total=total)
     with connection.cursor() as cursor, _without_cyclic_gc():
@@ -757,7 +762,7 @@ def _insert_cases(write: CaseWriter, total: int, progress: Progress) -> int:
                 cursor.execute(create)
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        # Every key was checked once per distinct value under FOR KEY SHARE locks (`lock_referenced_rows`,
+        # Every key was checked once per distinct value under FOR KEY SHARE locks (`_lock_referenced_rows`,
         # `_check_references`), so the keys come back NOT VALID: enforced from now on for every write and
         # every delete of a referenced row, without a join over the whole table inside the import. The
         # worker validates them after the commit (`validate_case_keys`).
@@ -799,7 +804,7 @@ def _sqlite_bulk_session() -> Iterator[None]:
 
 def _check_references(factor_ids: set[int], keys: _KeyMaps, batch: ImportBatch) -> None:
     """What the foreign keys would refuse, checked once per distinct key inside the import transaction,
-    after `lock_referenced_rows` (so nothing checked can vanish before the commit): the conversion
+    after `_lock_referenced_rows` (so nothing checked can vanish before the commit): the conversion
     factors, the batch, and the code -> key maps read before the transaction."""
     found = set(ConversionFactor.objects.filter(pk__in=factor_ids).values_list("pk", flat=True))
     missing = sorted(factor_ids - found)
@@ -866,76 +871,58 @@ def import_seizure_file(
     lookups = lookup_tables()
     keys = _KeyMaps.read()
     default_country = country.iso3 if country else None
-    cases: bulk.BulkCases | None = None
+    valid: _ValidFile | None = None
     plain = bulk.plain_csv_header(path) if file_format == "csv" else None
     if plain is not None:  # a wholly valid CSV file is read and checked by DuckDB, else by the kernel parser
         header, delimiter = plain
         if mapping is None:
-            mapping_name, mapping = choose_mapping(header, country)
+            mapping_name, mapping = choose_mapping(header, country, actor, system=system)
         parser = SeizureRowParser(header, mapping, lookups, default_reporting_country=default_country)
         progress.stage("validating rows")
         cases = bulk.load_csv(path, parser, delimiter, keys.ids(), _route_text, _channel)
-    try:
-        if cases is not None:
-            batch.rows_read = total = cases.count
-            in_file = cases.fingerprints
-            countries = cases.reporting_countries()
-            factor_ids = cases.factor_ids
-        else:
-            table = read_table(path, file_format)
-            if mapping is None:
-                mapping_name, mapping = (
-                    choose_mapping(table.header, country) if table.header else (DEFAULT_MAPPING_NAME, {})
-                )
-            result = parse_table(
-                table, mapping or dict(IDS_COLUMN_MAPPING), lookups, default_country, progress
+        valid = _ValidFile.of_bulk(cases) if cases is not None else None
+    if valid is None:
+        table = read_table(path, file_format)
+        if mapping is None:
+            mapping_name, mapping = (
+                choose_mapping(table.header, country, actor, system=system)
+                if table.header
+                else (DEFAULT_MAPPING_NAME, dict(IDS_COLUMN_MAPPING))
             )
-            batch.rows_read = result.rows_read
-            if not result.ok:
-                batch.column_mapping, batch.mapping_name = dict(mapping or {}), mapping_name[:100]
-                with transaction.atomic():
-                    _finish(
-                        batch,
-                        ImportBatch.Status.REJECTED,
-                        errors=result.errors,
-                        truncated=result.errors_truncated,
-                    )
-                    audit.record(
-                        actor, "seizures.batch.reject", "import_batch", batch.pk,
-                        country_iso3=country.iso3 if country else "",
-                        after={"file": batch.file_name, "sha256": sha, "errors": len(result.errors)},
-                    )  # fmt: skip
-                return ImportOutcome(batch, True)
-            blocks = result.blocks
-            total = result.case_count
-            countries = set().union(*(set(block.reporting_countries) for block in blocks))
-            factor_ids = {i for block in blocks for i in set(block.conversion_factor_ids) if i is not None}
-
-            def in_file() -> set[str]:
-                return set().union(*(block.fingerprints for block in blocks))
-
-        batch.column_mapping = dict(mapping or {})
-        batch.mapping_name = mapping_name[:100]
-        with _sqlite_bulk_session(), transaction.atomic():
-            country_ids = list(Country.objects.filter(iso3__in=countries).values_list("pk", flat=True))
-            present: set[str] = set()
-            if SeizureCase.objects.filter(reporting_country_id__in=country_ids).exists():
-                present = set(
-                    SeizureCase.objects.filter(reporting_country_id__in=country_ids).values_list(
-                        "fingerprint", flat=True
-                    )
+        result = parse_table(table, mapping, lookups, default_country, progress)
+        batch.rows_read = result.rows_read
+        if not result.ok:
+            batch.column_mapping, batch.mapping_name = dict(mapping), mapping_name[:100]
+            with transaction.atomic():
+                _finish(
+                    batch,
+                    ImportBatch.Status.REJECTED,
+                    errors=result.errors,
+                    truncated=result.errors_truncated,
                 )
-                present &= in_file()
-            lock_referenced_rows(batch)
-            _check_references(factor_ids, keys, batch)
-            if cases is not None:
-                cases.exclude(present)
-                writer = _bulk_writer(cases, batch)
-            else:
-                writer = _kernel_writer(blocks, present, batch)
-            inserted = _insert_cases(writer, total - len(present), progress)
+                audit.record(
+                    actor, "seizures.batch.reject", "import_batch", batch.pk,
+                    country_iso3=country.iso3 if country else "",
+                    after={"file": batch.file_name, "sha256": sha, "errors": len(result.errors)},
+                )  # fmt: skip
+            return ImportOutcome(batch, True)
+        valid = _ValidFile.of_blocks(result.blocks)
+
+    batch.column_mapping = dict(mapping or {})
+    batch.mapping_name = mapping_name[:100]
+    batch.rows_read = valid.rows
+    try:
+        with _sqlite_bulk_session(), transaction.atomic():
+            _lock_referenced_rows(batch)
+            _check_references(valid.factor_ids, keys, batch)
+            country_ids = list(Country.objects.filter(iso3__in=valid.countries).values_list("pk", flat=True))
+            stored = SeizureCase.objects.filter(reporting_country_id__in=country_ids)
+            present: set[str] = set()
+            if stored.exists():
+                present = set(stored.values_list("fingerprint", flat=True)) & valid.fingerprints()
+            inserted = _insert_cases(valid.writer(present, batch), valid.rows - len(present), progress)
             batch.rows_imported = inserted
-            batch.rows_already_present = total - inserted
+            batch.rows_already_present = valid.rows - inserted
             _finish(batch, ImportBatch.Status.IMPORTED)
             audit.record(
                 actor, "seizures.batch.import", "import_batch", batch.pk,
@@ -944,9 +931,49 @@ def import_seizure_file(
                        "already_present": batch.rows_already_present, "mapping": batch.mapping_name},
             )  # fmt: skip
     finally:
-        if cases is not None:
-            cases.close()
+        valid.close()
     return ImportOutcome(batch, True)
+
+
+@dataclass
+class _ValidFile:
+    """A wholly valid file, from either reader: what storing it needs."""
+
+    rows: int
+    countries: set[str]  # reporting countries (ISO3)
+    factor_ids: set[int]  # conversion factors used
+    fingerprints: Callable[[], set[str]]
+    writer: Callable[[set[str], ImportBatch], CaseWriter]  # given the fingerprints already stored
+    close: Callable[[], None]
+
+    @classmethod
+    def of_bulk(cls, cases: bulk.BulkCases) -> _ValidFile:
+        def writer(present: set[str], batch: ImportBatch) -> CaseWriter:
+            cases.exclude(present)
+            return _bulk_writer(cases, batch)
+
+        return cls(
+            cases.count,
+            cases.reporting_countries(),
+            cases.factor_ids,
+            cases.fingerprints,
+            writer,
+            cases.close,
+        )
+
+    @classmethod
+    def of_blocks(cls, blocks: Sequence[CaseColumns]) -> _ValidFile:
+        def writer(present: set[str], batch: ImportBatch) -> CaseWriter:
+            return _kernel_writer(blocks, present, batch)
+
+        return cls(
+            sum(len(block.fingerprints) for block in blocks),
+            set().union(*(set(block.reporting_countries) for block in blocks)),
+            {i for block in blocks for i in set(block.conversion_factor_ids) if i is not None},
+            lambda: set().union(*(block.fingerprints for block in blocks)),
+            writer,
+            lambda: None,
+        )
 
 
 def _finish(
@@ -1021,7 +1048,7 @@ def start_upload(
     if mapping is not None:
         mapping = validate_mapping(mapping)
     elif mapping_name and mapping_name != DEFAULT_MAPPING_NAME:
-        saved = ColumnMapping.objects.filter(country=country, name=mapping_name).first()
+        saved = queries.layouts_of(country, actor).filter(name=mapping_name).first()
         if saved is None:
             raise UploadRefused(f"no remembered column mapping {mapping_name!r} for {country.iso3}")
         mapping = dict(saved.mapping)

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from observatory.access import policy
-from observatory.reference.models import ConversionFactor
+from observatory.reference.models import ConversionFactor, Country
 from observatory.seizures.kernels.generator import IDS_COLUMNS, write_seizure_cases_csv
 from observatory.seizures.models import ImportBatch, SeizureCase
 from observatory.seizures.services import import_seizure_file
@@ -192,3 +192,34 @@ def test_xlsx_file_is_imported_like_csv(tmp_path: Path) -> None:
     batch = import_seizure_file(None, path, country_iso3="COL", system=True).batch
     assert batch.status == ImportBatch.Status.IMPORTED
     assert SeizureCase.objects.get().quantity == 12.5
+
+
+def test_an_import_picks_the_countrys_remembered_layout_that_names_its_columns(tmp_path: Path) -> None:
+    """Given COL's remembered layout for its own column names (and none elsewhere), when a COL focal point
+    and the shell import a file with those names, then both read it with that layout; the same file for
+    PER finds no layout and is rejected for missing columns."""
+    from observatory.seizures.services import save_column_mapping
+
+    focal_col = make_user("focal_point", country="COL")
+    names = {
+        "Ref": "case_reference",
+        "Date": "seizure_date",
+        "Drug": "drug",
+        "Qty": "quantity",
+        "Unit": "unit",
+    }
+    save_column_mapping(focal_col, Country.objects.get(iso3="COL"), "Customs export", names)
+    path = tmp_path / "own.csv"
+    path.write_text("Ref,Date,Drug,Qty,Unit\nC-1,2023-04-05,cocaine,2,kg\n", encoding="utf-8")
+
+    by_user = import_seizure_file(focal_col, path, country_iso3="COL").batch
+    assert (by_user.status, by_user.mapping_name, by_user.rows_imported) == ("imported", "Customs export", 1)
+    SeizureCase.objects.all().delete()
+    ImportBatch.objects.all().delete()
+    by_shell = import_seizure_file(None, path, country_iso3="COL", system=True).batch
+    assert (by_shell.mapping_name, by_shell.rows_imported) == ("Customs export", 1)
+
+    path.write_text("Ref,Date,Drug,Qty,Unit\nP-1,2023-04-05,cocaine,2,kg\n", encoding="utf-8")
+    other = import_seizure_file(None, path, country_iso3="PER", system=True).batch
+    assert other.status == "rejected" and other.mapping_name == "IDS layout"
+    assert {e["code"] for e in other.errors} == {"missing_column"}
