@@ -66,12 +66,16 @@ def python_whitespace() -> str:
 
 
 @dataclass(frozen=True)
-class KeyIds:
-    """Codes -> primary keys, read by the caller inside its transaction."""
+class StoredValues:
+    """How codes become stored values, given by the caller: keys (which it checks again inside its import
+    transaction), and the route path and channel of a case (`route_of(origin, departure, transits,
+    destination, reporting)`, transits `;`-joined, unknown countries None)."""
 
     country: Mapping[str, int]
     drug: Mapping[str, int]
     unit: Mapping[str, int]
+    route_of: Callable[[str | None, str | None, str, str | None, str], str]
+    channel_of: Callable[[str], str]
 
 
 def plain_csv_header(path: Path) -> tuple[list[str], str] | None:
@@ -218,9 +222,7 @@ def load_csv(
     path: Path,
     parser: SeizureRowParser,
     delimiter: str,
-    keys: KeyIds,
-    route_of: Callable[[str | None, str | None, str, str | None, str], str],
-    channel_of: Callable[[str], str],
+    stored: StoredValues,
 ) -> BulkCases | None:
     """Read and validate a whole CSV file in DuckDB; None when any row is invalid or the file is one for
     the kernel path (see the module notes). `parser` was made for this file's header and mapping."""
@@ -229,7 +231,7 @@ def load_csv(
     # In memory; anything DuckDB has to spill goes to the system's temporary directory, not the working one.
     con = duckdb.connect(config={"temp_directory": str(Path(tempfile.gettempdir()) / "observatory-duckdb")})
     try:
-        factor_ids = _load(con, path, parser, delimiter, keys, route_of, channel_of)
+        factor_ids = _load(con, path, parser, delimiter, stored)
     except (duckdb.InvalidInputException, duckdb.ConversionException):
         con.close()  # malformed CSV, wrong column counts, invalid UTF-8: the kernel path names the row
         return None
@@ -247,9 +249,7 @@ def _load(
     path: Path,
     parser: SeizureRowParser,
     delimiter: str,
-    keys: KeyIds,
-    route_of: Callable[[str | None, str | None, str, str | None, str], str],
-    channel_of: Callable[[str], str],
+    stored: StoredValues,
 ) -> set[int] | None:
     width = len(parser.header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
@@ -321,7 +321,7 @@ def _load(
     if not _texts_as_python_strips(con):
         return None
 
-    factor_ids = _add_derived_maps(con, parser, keys, route_of, channel_of)
+    factor_ids = _add_derived_maps(con, parser, stored)
     con.execute(
         """CREATE VIEW cases AS SELECT c.rid, c.country, k.id AS reporting_country_id, c.case_reference,
             c.fingerprint, c.seizure_date, c.seizure_year, c.date_precision, c.place, c.admin_area,
@@ -423,12 +423,10 @@ class _Maps:
 def _add_derived_maps(
     con: duckdb.DuckDBPyConnection,
     parser: SeizureRowParser,
-    keys: KeyIds,
-    route_of: Callable[[str | None, str | None, str, str | None, str], str],
-    channel_of: Callable[[str], str],
+    stored: StoredValues,
 ) -> set[int]:
     """Key tables (code -> id), and the factor, route and channel of each distinct combination."""
-    for kind, ids in (("country", keys.country), ("drug", keys.drug), ("unit", keys.unit)):
+    for kind, ids in (("country", stored.country), ("drug", stored.drug), ("unit", stored.unit)):
         con.register(
             f"k_{kind}_frame",
             {"code": np.array(list(ids), dtype=object), "id": np.array(list(ids.values()), dtype=np.int64)},
@@ -475,7 +473,8 @@ def _add_derived_maps(
                 )
             },
             "route": np.array(
-                [route_of(o or None, d or None, t, e or None, c) for o, d, t, e, c in routes], dtype=object
+                [stored.route_of(o or None, d or None, t, e or None, c) for o, d, t, e, c in routes],
+                dtype=object,
             ),
         },
     )
@@ -487,7 +486,7 @@ def _add_derived_maps(
         "m_channel_frame",
         {
             "label": np.array(labels, dtype=object),
-            "channel": np.array([channel_of(label) for label in labels], dtype=object),
+            "channel": np.array([stored.channel_of(label) for label in labels], dtype=object),
         },
     )
     con.execute("CREATE TABLE m_channel AS SELECT * FROM m_channel_frame")

@@ -578,8 +578,8 @@ class _KeyMaps:
             {},
         )
 
-    def ids(self) -> bulk.KeyIds:
-        return bulk.KeyIds(self.country_id, self.drug_id, self.unit_id)
+    def stored_values(self) -> bulk.StoredValues:
+        return bulk.StoredValues(self.country_id, self.drug_id, self.unit_id, _route_text, _channel)
 
 
 def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
@@ -879,7 +879,7 @@ def import_seizure_file(
             mapping_name, mapping = choose_mapping(header, country, actor, system=system)
         parser = SeizureRowParser(header, mapping, lookups, default_reporting_country=default_country)
         progress.stage("validating rows")
-        cases = bulk.load_csv(path, parser, delimiter, keys.ids(), _route_text, _channel)
+        cases = bulk.load_csv(path, parser, delimiter, keys.stored_values())
         valid = _ValidFile.of_bulk(cases) if cases is not None else None
     if valid is None:
         table = read_table(path, file_format)

@@ -40,8 +40,7 @@ def _bulk(path: Path, mapping: dict[str, str]) -> bulk.BulkCases | None:
         return None
     header, delimiter = plain
     parser = services.SeizureRowParser(header, mapping, lookup_tables())
-    keys = services._KeyMaps.read().ids()
-    return bulk.load_csv(path, parser, delimiter, keys, services._route_text, services._channel)
+    return bulk.load_csv(path, parser, delimiter, services._KeyMaps.read().stored_values())
 
 
 def _bulk_rows(cases: bulk.BulkCases) -> list[tuple[Any, ...]]:
