@@ -333,16 +333,16 @@ class SeizureRowParser:
         """Where the file holds a field (index into the header), or None when no column is mapped to it."""
         return self._index.get(name)
 
-    def resolve_values(self, name: str, values: Iterable[str]) -> dict[str, Any]:
-        """Each raw value of a field resolved by the rules of parsing (memoised alike): the normalised
-        value, or an `Invalid` that says why not."""
+    def resolve_values(self, name: str, values: Iterable[str | None]) -> dict[str | None, Any]:
+        """Each raw value of a field (None: an empty spreadsheet cell) resolved by the rules of parsing,
+        memoised: the normalised value, or an `Invalid` that says why not."""
         resolver, memo_name = self._resolvers[name]
         memo = self._memos.setdefault(memo_name or name, {})
         invalid = self._invalid.setdefault(memo_name or name, set())
         resolved = {}
         for value in values:
             if value not in memo:
-                outcome = memo[value] = resolver(value)
+                outcome = memo[value] = resolver("" if value is None else value)
                 if isinstance(outcome, Invalid):
                     invalid.add(value)
             resolved[value] = memo[value]
@@ -460,23 +460,18 @@ class SeizureRowParser:
     def _resolve_column(
         self,
         name: str,
-        column: Sequence[str],
-        resolver: Callable[[str], Any],
+        column: Sequence[str | None],
         row_numbers: Sequence[int],
         errors: list[tuple[int, int, RowError]],
-        memo_name: str | None = None,
     ) -> list[Any]:
         """Resolve each distinct value once; report every row whose value is invalid."""
-        key = memo_name or name
-        memo = self._memos.setdefault(key, {})
-        invalid = self._invalid.setdefault(key, set())
+        memo_name = self._resolvers[name][1] or name
+        memo = self._memos.setdefault(memo_name, {})
+        invalid = self._invalid.setdefault(memo_name, set())
         try:  # once the distinct values have been seen (most batches after the first), one pass
             resolved = list(map(memo.__getitem__, column))
         except KeyError:
-            for value in set(column).difference(memo):
-                outcome = memo[value] = resolver("" if value is None else value)
-                if isinstance(outcome, Invalid):
-                    invalid.add(value)
+            self.resolve_values(name, set(column).difference(memo))
             resolved = list(map(memo.__getitem__, column))
         if invalid and not invalid.isdisjoint(column):
             column_name = self._column_name.get(name, name)
@@ -674,8 +669,7 @@ class SeizureRowParser:
             return self._column(columns, name, size)
 
         def resolve(name: str) -> list[Any]:
-            resolver, memo = self._resolvers[name]
-            return self._resolve_column(name, column(name), resolver, row_numbers, errors, memo)
+            return self._resolve_column(name, column(name), row_numbers, errors)
 
         if "reporting_country" in self._index:
             countries = resolve("reporting_country")
