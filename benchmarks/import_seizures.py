@@ -5,6 +5,8 @@ columns, no indexes) in the same run; the claim is import <= 3x COPY. On SQLite 
 >= 100,000 rows/s. Each run imports into an emptied table (the same file would otherwise be skipped as
 already imported). Medians of `--runs` runs. Each run also prints the seconds of each stage of the
 import, as the import reports its stages to a progress reporter (the measured section is the whole call).
+On PostgreSQL a large import adds its foreign keys back NOT VALID, having checked every key itself; the
+worker validates them after the commit, which is timed and printed separately.
 
     .venv/bin/python benchmarks/import_seizures.py [--count 1000000] [--runs 3] [--database sqlite|postgresql]
 
