@@ -285,19 +285,8 @@ def _load(
     country = "m_reporting_country.value" if reporting is not None else "getvariable('default_country')"
     con.execute("SET VARIABLE default_country = ?", [parser.default_reporting_country or ""])
     joins = " ".join(
-        f"JOIN m_{name} ON m_{name}.raw = {raw(name)}"
-        for name in maps.names
-        if name not in {"origin_country", "departure_country", "destination_country"}
-        and name not in {"transit_countries", "offender_nationalities"}
+        f"JOIN {table} AS m_{name} ON m_{name}.raw = {raw(name)}" for name, table in maps.tables.items()
     )
-    shared = " ".join(
-        f"JOIN m_{kind} AS m_{name} ON m_{name}.raw = {raw(name)}"
-        for name, kind in (
-            ("origin_country", "country"), ("departure_country", "country"),
-            ("destination_country", "country"), ("transit_countries", "country_list"),
-            ("offender_nationalities", "country_list"),
-        )
-    )  # fmt: skip
     con.execute(
         f"""CREATE TABLE resolved AS SELECT *, md5({_CONTENT}) AS fingerprint FROM (
             SELECT r.rowid AS rid, {country} AS country,
@@ -315,7 +304,7 @@ def _load(
             {text("trafficking_channel")} AS channel_label,
             m_offender_nationalities.value AS offender_nationalities,
             {text("seizing_agency")} AS seizing_agency
-        FROM raw r {joins} {shared})"""
+        FROM raw r {joins})"""
     )
     con.execute("DROP TABLE raw")
     if not _texts_as_python_strips(con):
@@ -369,12 +358,13 @@ def _texts_as_python_strips(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 class _Maps:
-    """Map tables `m_<field>` (raw text -> resolved value) of every distinct raw value of a field."""
+    """Map tables (raw text -> resolved value) of every distinct raw value of a field; `tables` names the
+    table of each field (fields of one kind share one)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, parser: SeizureRowParser) -> None:
         self.con = con
         self.parser = parser
-        self.names: list[str] = []
+        self.tables: dict[str, str] = {}
 
     def _distinct(self, expressions: Sequence[str]) -> list[str]:
         union = " UNION ".join(f"SELECT DISTINCT {expression} AS v FROM raw r" for expression in expressions)
@@ -382,12 +372,12 @@ class _Maps:
 
     def add(self, name: str, expression: str) -> bool:
         """False when a value of the field is invalid."""
-        self.names.append(name)
+        self.tables[name] = f"m_{name}"
         return self._register(f"m_{name}", name, self._distinct([expression]))
 
     def add_shared(self, kind: str, names: list[str], raw: Callable[[str], str]) -> bool:
         """One map for fields of one kind (country columns share their resolutions)."""
-        self.names.extend(names)
+        self.tables.update((name, f"m_{kind}") for name in names)
         return self._register(f"m_{kind}", names[0], self._distinct([raw(name) for name in names]))
 
     def _register(self, table: str, name: str, values: list[str]) -> bool:
