@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from observatory.jobs.models import Job
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from django.db.backends.base.base import BaseDatabaseWrapper
     from django_tasks.base import Task
 
     from observatory.access.models import User
@@ -57,21 +58,52 @@ def start_job(
 
 
 class ProgressReporter:
-    """Handed to the work function; writes progress at most every ``every`` items."""
+    """Handed to the work function; writes progress at most every ``every`` items.
+
+    Work that runs inside a transaction (an import storing everything or nothing) would hide its own
+    progress until it commits. On PostgreSQL such writes go through a second connection of their own, in
+    autocommit, so the job page sees them at once; they wait at most a second for the job's row and are
+    dropped rather than block the work. (SQLite allows one writer: there they wait for the commit.)"""
 
     def __init__(self, job_id: str, every: int = 1000) -> None:
         self.job_id = job_id
         self.every = every
         self._last_written = -every
+        self._side: BaseDatabaseWrapper | None = None
 
     def stage(self, name: str, total: int | None = None) -> None:
-        Job.objects.filter(pk=self.job_id).update(stage=name, total=total, done=0)
+        self._write(stage=name, total=total, done=0)
         self._last_written = -self.every
 
     def advance(self, done: int, force: bool = False) -> None:
         if force or done - self._last_written >= self.every:
-            Job.objects.filter(pk=self.job_id).update(done=done)
+            self._write(done=done)
             self._last_written = done
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+    def _write(self, **fields: Any) -> None:
+        if not (connection.in_atomic_block and connection.vendor == "postgresql"):
+            Job.objects.filter(pk=self.job_id).update(**fields)
+            return
+        if self._side is None:
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+        assignments = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in fields)
+        table = connection.ops.quote_name(Job._meta.db_table)
+        with self._side.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+            try:
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} WHERE id = %s", [*fields.values(), self.job_id]
+                )
+            except OperationalError:  # the row is held by the work's own transaction: skip this report
+                return
+            seen = cursor.rowcount
+        if not seen:  # the job row itself is not committed yet (created in the same transaction)
+            Job.objects.filter(pk=self.job_id).update(**fields)
 
 
 def run_job(job_id: str, work: Callable[[Job, ProgressReporter], dict[str, Any]]) -> dict[str, Any]:
@@ -80,13 +112,16 @@ def run_job(job_id: str, work: Callable[[Job, ProgressReporter], dict[str, Any]]
     if job.status == Job.Status.SUCCEEDED:
         return job.result or {}  # a re-delivered task does nothing twice
     Job.objects.filter(pk=job_id).update(status=Job.Status.RUNNING, started_at=timezone.now(), error="")
+    progress = ProgressReporter(job_id)
     try:
-        result = work(job, ProgressReporter(job_id))
+        result = work(job, progress)
     except Exception as error:
         Job.objects.filter(pk=job_id).update(
             status=Job.Status.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"
         )
         raise
+    finally:
+        progress.close()
     Job.objects.filter(pk=job_id).update(
         status=Job.Status.SUCCEEDED, finished_at=timezone.now(), result=result, stage="done"
     )

@@ -107,3 +107,30 @@ def test_scheduler_enqueues_a_periodic_job_once_per_interval() -> None:
         again = [job.kind for job in enqueue_due()]
     assert first == ["analysis.case-trends", "precursors.expire"]
     assert again == ["precursors.expire"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_inside_the_works_transaction_is_seen_before_it_commits() -> None:
+    """Given a job whose work stores everything in one transaction, when it reports a stage and progress
+    inside that transaction, then on PostgreSQL another connection (the job page) sees them at once; on
+    SQLite they are written in the transaction, seen at its commit. Either way the last report stays."""
+    from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+
+    from observatory.jobs.services import ProgressReporter
+
+    job = Job.objects.create(kind="test.progress", title="Progress in a transaction", parameters={})
+    progress = ProgressReporter(str(job.pk), every=1)
+    try:
+        with transaction.atomic():
+            progress.stage("storing cases", total=10)
+            progress.advance(7)
+            if connection.vendor == "postgresql":  # (SQLite's test database allows no second reader here)
+                watcher = connections.create_connection(DEFAULT_DB_ALIAS)
+                with watcher.cursor() as cursor:
+                    cursor.execute(f"SELECT stage, done FROM {Job._meta.db_table} WHERE id = %s", [job.pk])
+                    assert cursor.fetchone() == ("storing cases", 7)
+                watcher.close()
+    finally:
+        progress.close()
+    job.refresh_from_db()
+    assert (job.stage, job.total, job.done) == ("storing cases", 10, 7)
