@@ -202,3 +202,23 @@ def test_a_file_that_is_not_utf8_is_left_to_the_kernel_parser(tmp_path: Path, re
     path.write_bytes(GOOD.replace("Police", "Polic\xeda").encode("latin-1"))
     assert _bulk(path, dict(IDS_COLUMN_MAPPING)) is None
     assert _kernel_rows(path.read_bytes(), dict(IDS_COLUMN_MAPPING)) is None
+
+
+def test_a_bom_crlf_lines_and_a_cell_over_two_lines_read_as_the_kernel_reads_them(
+    tmp_path: Path, reference: Any
+) -> None:
+    """Given a file saved by a spreadsheet program (byte order mark, CR LF line ends, a quoted place over
+    two lines, a semicolon delimiter), then the bulk reader takes it and gives the kernel's rows."""
+    rows = [line.split(",") for line in GOOD.split("\n")]
+    rows[1][3] = '"Puerto\r\nBolivar"'
+    text = "\ufeff" + "\r\n".join(";".join(row) for row in rows) + "\r\n"
+    path = tmp_path / "excel.csv"
+    path.write_bytes(text.encode("utf-8"))
+    expected = _kernel_rows(path.read_bytes(), dict(IDS_COLUMN_MAPPING))
+    assert expected is not None and expected[0][7] == "Puerto\r\nBolivar"
+    cases = _bulk(path, dict(IDS_COLUMN_MAPPING))
+    assert cases is not None
+    try:
+        assert _bulk_rows(cases) == expected
+    finally:
+        cases.close()
