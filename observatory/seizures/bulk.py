@@ -3,13 +3,14 @@
 The kernel parser (`kernels/rows.py`) defines what a valid row is and words every error. For a CSV file
 this module gives the same cases without a Python object per row: DuckDB reads the file (in parallel),
 Python resolves each *distinct* raw value of a column once with the parser's resolvers, and DuckDB
-applies those answers to every row by joins, trims free text exactly as `str.strip` does, multiplies
-quantities by their factor and hashes each row's normalised content into its fingerprint.
+applies those answers to every row by joins, trims free text, multiplies quantities by their factor and
+hashes each row's normalised content into its fingerprint.
 
 It decides only whether a file is wholly valid. When it is not, or when DuckDB might read the file
 differently from `csv.reader` (NUL bytes, lone carriage returns, blank lines, a quoted header, lines
-longer than the csv module accepts), `load_csv` returns None and the caller parses with the kernel
-parser, which names every bad row. Nothing is written to the database here.
+longer than the csv module accepts) or trim a text differently from `str.strip` (white space other than
+Unicode spaces at its edges), `load_csv` returns None and the caller parses with the kernel parser,
+which names every bad row. Nothing is written to the database here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from observatory.seizures.kernels.rows import MAX_TEXT_LENGTH, Invalid, SeizureRowParser
 
-# Columns of the case table in insert order (`services.CASE_COLUMNS` is the same tuple).
+# Columns of the case table in insert order (the services use this tuple for both readers).
 CASE_COLUMNS: tuple[str, ...] = (
     "batch_id", "reporting_country_id", "case_reference", "fingerprint", "seizure_date", "seizure_year",
     "date_precision", "place", "admin_area", "latitude", "longitude", "site_type", "transport_mode",
@@ -61,7 +62,9 @@ _CONTENT = "concat_ws(chr(31), " + ", ".join(
 
 @cache
 def python_whitespace() -> str:
-    """Every character `str.strip()` removes, for DuckDB's trim (which removes only spaces by default)."""
+    """Every character `str.strip()` removes. DuckDB's trim removes 17 of them (the Unicode space
+    separators), so a text trimmed by DuckDB that still starts or ends with one of these is one to leave
+    to the kernel parser."""
     return "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
 
 
@@ -198,9 +201,6 @@ class BulkCases:
                 writer.join()
         if failures:
             raise failures[0]
-
-    def _scalar(self, query: str) -> int:
-        return _count(self._con, query)
 
 
 def _count(con: duckdb.DuckDBPyConnection, query: str) -> int:
