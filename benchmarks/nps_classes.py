@@ -41,54 +41,16 @@ from observatory.earlywarning.chemistry.class_evaluation import (  # noqa: E402
     read_labelled_csv,
 )
 from observatory.earlywarning.chemistry.classes import (  # noqa: E402
-    ClassAssignment,
     ClassRule,
-    SubstanceGroup,
     classify,
+    classify_declared_prefilters,
+    classify_unscreened,
     default_class_rules,
-    molecule_features,
 )
 from observatory.earlywarning.chemistry.structures import StructureParseError, parse_structure  # noqa: E402
 
 DEFAULT_CSV = REPO_ROOT.parent / "shared" / "nps" / "labelled_nps_slovenia.csv"
 T = TypeVar("T")
-
-
-def classify_previous(mol: Chem.Mol, rules: Sequence[ClassRule]) -> ClassAssignment:
-    """``classify`` as it was before the derived atom-count screens (declared prefilters only)."""
-    features = molecule_features(mol)
-    for rule in rules:
-        if not rule.prefilter.admits(features):
-            continue
-        for candidate in rule.any_of:
-            if not candidate.prefilter.admits(features):
-                continue
-            match = mol.GetSubstructMatch(candidate.pattern)
-            if not match:
-                continue
-            blocker = next((ex for ex in rule.none_of if mol.HasSubstructMatch(ex.pattern)), None)
-            if blocker is not None:
-                break
-            return ClassAssignment(
-                group=rule.group,
-                rule_id=rule.id,
-                reason=f"contains {candidate.name} ({rule.description})",
-                matched_pattern=candidate.smarts,
-                matched_atoms=tuple(match),
-            )
-    return ClassAssignment(
-        group=SubstanceGroup.OTHER, rule_id="fallback.other", reason="no structural class rule matched"
-    )
-
-
-def classify_without_prefilter(mol: Chem.Mol, rules: Sequence[ClassRule]) -> str:
-    for rule in rules:
-        for candidate in rule.any_of:
-            if mol.HasSubstructMatch(candidate.pattern):
-                if any(mol.HasSubstructMatch(ex.pattern) for ex in rule.none_of):
-                    break
-                return rule.id
-    return "fallback.other"
 
 
 def throughput(items: Sequence[T], run: Callable[[T], object], repeats: int) -> tuple[float, float]:
@@ -152,8 +114,8 @@ def main() -> None:
     canonical = [structure.canonical_smiles for structure in structures]
     rules = default_class_rules()
     with_screens = [classify(m, rules).rule_id for m in mols]
-    previous = [classify_previous(m, rules).rule_id for m in mols]
-    bare = [classify_without_prefilter(m, rules) for m in mols]
+    previous = [classify_declared_prefilters(m, rules).rule_id for m in mols]
+    bare = [classify_unscreened(m, rules).rule_id for m in mols]
     reparsed = [classify(Chem.MolFromSmiles(s), rules).rule_id for s in canonical]
     print(
         f"\nsame rule for all {len(mols)} molecules: screened vs previous"
@@ -166,8 +128,8 @@ def main() -> None:
     print(f"\nclassification throughput, median of {args.repeats} passes (load average {_load()}):")
     print(f" 1. class assignment on {len(mols)} standardised molecules (parsing not timed):")
     ours = throughput(mols, lambda m: classify(m, rules), args.repeats)
-    before = throughput(mols, lambda m: classify_previous(m, rules), args.repeats)
-    anchor = throughput(mols, lambda m: classify_without_prefilter(m, rules), args.repeats)
+    before = throughput(mols, lambda m: classify_declared_prefilters(m, rules), args.repeats)
+    anchor = throughput(mols, lambda m: classify_unscreened(m, rules), args.repeats)
     print(_line("rules with derived screens", ours, "  (target >= 5,000)"))
     print(_line("anchor: previous implementation", before))
     print(_line("anchor: no prefilter", anchor))
@@ -179,7 +141,7 @@ def main() -> None:
     )
     ours_smiles = throughput(canonical, lambda s: classify(Chem.MolFromSmiles(s), rules), args.repeats)
     before_smiles = throughput(
-        canonical, lambda s: classify_previous(Chem.MolFromSmiles(s), rules), args.repeats
+        canonical, lambda s: classify_declared_prefilters(Chem.MolFromSmiles(s), rules), args.repeats
     )
     parse_only = throughput(canonical, Chem.MolFromSmiles, args.repeats)
     print(_line("parse + rules with derived screens", ours_smiles, "  (target >= 5,000)"))

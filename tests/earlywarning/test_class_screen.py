@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -23,13 +23,11 @@ from observatory.earlywarning.chemistry.class_screen import (
 )
 from observatory.earlywarning.chemistry.classes import (
     FALLBACK_RULE_ID,
-    ClassAssignment,
     ClassRule,
-    SubstanceGroup,
     classify,
+    classify_declared_prefilters,
     classify_unscreened,
     default_class_rules,
-    molecule_features,
     rules_from_data,
 )
 from observatory.earlywarning.chemistry.structures import StructureParseError, parse_structure
@@ -38,30 +36,6 @@ from tests.earlywarning.test_classes import KNOWN, LABELLED_CSV
 needs_labelled_list = pytest.mark.skipif(
     not LABELLED_CSV.exists(), reason=f"labelled NPS list not found at {LABELLED_CSV}"
 )
-
-
-def classify_declared_prefilters_only(mol: Chem.Mol, rules: Sequence[ClassRule]) -> ClassAssignment:
-    """The implementation before the derived screens (declared element/ring prefilters checked first)."""
-    features = molecule_features(mol)
-    for rule in rules:
-        if not rule.prefilter.admits(features):
-            continue
-        for candidate in rule.any_of:
-            if not candidate.prefilter.admits(features):
-                continue
-            match = mol.GetSubstructMatch(candidate.pattern)
-            if not match:
-                continue
-            if any(mol.HasSubstructMatch(ex.pattern) for ex in rule.none_of):
-                break
-            return ClassAssignment(
-                group=rule.group,
-                rule_id=rule.id,
-                reason=f"contains {candidate.name} ({rule.description})",
-                matched_pattern=candidate.smarts,
-                matched_atoms=tuple(match),
-            )
-    return ClassAssignment(SubstanceGroup.OTHER, FALLBACK_RULE_ID, "no structural class rule matched")
 
 
 def _molecules(path: Path) -> list[tuple[str, Chem.Mol]]:
@@ -189,7 +163,7 @@ def test_screened_classification_equals_unscreened_and_previous_on_the_labelled_
         if not (
             classify(mol, rules)
             == classify_unscreened(mol, rules)
-            == classify_declared_prefilters_only(mol, rules)
+            == classify_declared_prefilters(mol, rules)
         )
     ]
     assert different == []
@@ -212,11 +186,7 @@ def test_screened_classification_equals_unscreened_on_generated_structures(smile
     if mol is None:
         return
     rules = default_class_rules()
-    assert (
-        classify(mol, rules)
-        == classify_unscreened(mol, rules)
-        == classify_declared_prefilters_only(mol, rules)
-    )
+    assert classify(mol, rules) == classify_unscreened(mol, rules) == classify_declared_prefilters(mol, rules)
 
 
 def _rules(
@@ -239,4 +209,4 @@ def test_declared_ring_sizes_still_apply_after_a_match() -> None:
     second = {"name": "second", "smarts": "[CH3]c"}
     assignment = classify(toluene, _rules(first, second))
     assert (assignment.rule_id, assignment.reason) == ("r", "contains second (d)")
-    assert assignment == classify_declared_prefilters_only(toluene, _rules(first, second))
+    assert assignment == classify_declared_prefilters(toluene, _rules(first, second))

@@ -309,6 +309,27 @@ def classify_unscreened(mol: Chem.Mol, rules: Sequence[ClassRule] | None = None)
     return _FALLBACK
 
 
+def classify_declared_prefilters(mol: Chem.Mol, rules: Sequence[ClassRule] | None = None) -> ClassAssignment:
+    """The rules with only their declared element and ring prefilters, without the derived atom-count
+    screens: the implementation before those screens, kept as a second test reference and as the
+    classification benchmark's anchor."""
+    rule_set = default_class_rules() if rules is None else rules
+    features = molecule_features(mol)
+    for rule in rule_set:
+        if not rule.prefilter.admits(features):
+            continue
+        for candidate in rule.any_of:
+            if not candidate.prefilter.admits(features):
+                continue
+            match = mol.GetSubstructMatch(candidate.pattern)
+            if not match:
+                continue
+            if any(mol.HasSubstructMatch(exclusion.pattern) for exclusion in rule.none_of):
+                break
+            return _assignment(rule, candidate, match)
+    return _FALLBACK
+
+
 def _assignment(rule: ClassRule, candidate: NamedPattern, match: Sequence[int]) -> ClassAssignment:
     return ClassAssignment(
         group=rule.group,
