@@ -653,10 +653,12 @@ def validate_case_keys() -> list[str]:
 CaseWriter = Callable[[Any, Progress], int]
 
 
-def _kernel_writer(blocks: Sequence[CaseColumns], present: set[str], batch: ImportBatch) -> CaseWriter:
+def _kernel_writer(
+    blocks: Sequence[CaseColumns], present: set[str], batch: ImportBatch, keys: _KeyMaps
+) -> CaseWriter:
     """Cases parsed by the kernel parser (spreadsheets, and CSV files the bulk reader leaves to it)."""
 
-    def rows_of_blocks(keys: _KeyMaps) -> Iterator[list[tuple[Any, ...]]]:
+    def rows_of_blocks() -> Iterator[list[tuple[Any, ...]]]:
         for block in blocks:
             rows = list(zip(*_db_columns(block, batch, keys), strict=False))
             if present:
@@ -664,12 +666,11 @@ def _kernel_writer(blocks: Sequence[CaseColumns], present: set[str], batch: Impo
             yield rows
 
     def write(cursor: Any, progress: Progress) -> int:
-        keys = _KeyMaps.read()
         if connection.vendor != "postgresql":
-            return _sqlite_insert(cursor, rows_of_blocks(keys), progress)
+            return _sqlite_insert(cursor, rows_of_blocks(), progress)
         inserted = 0
         with cursor.copy(f"COPY {_quoted_table()} ({', '.join(CASE_COLUMNS)}) FROM STDIN") as copy:
-            for rows in rows_of_blocks(keys):
+            for rows in rows_of_blocks():
                 for row in rows:
                     copy.write_row(row)
                 inserted += len(rows)
@@ -906,7 +907,7 @@ def import_seizure_file(
                     after={"file": batch.file_name, "sha256": sha, "errors": len(result.errors)},
                 )  # fmt: skip
             return ImportOutcome(batch, True)
-        valid = _ValidFile.of_blocks(result.blocks)
+        valid = _ValidFile.of_blocks(result.blocks, keys)
 
     batch.column_mapping = dict(mapping or {})
     batch.mapping_name = mapping_name[:100]
@@ -962,9 +963,9 @@ class _ValidFile:
         )
 
     @classmethod
-    def of_blocks(cls, blocks: Sequence[CaseColumns]) -> _ValidFile:
+    def of_blocks(cls, blocks: Sequence[CaseColumns], keys: _KeyMaps) -> _ValidFile:
         def writer(present: set[str], batch: ImportBatch) -> CaseWriter:
-            return _kernel_writer(blocks, present, batch)
+            return _kernel_writer(blocks, present, batch, keys)
 
         return cls(
             sum(len(block.fingerprints) for block in blocks),
