@@ -75,6 +75,13 @@ def test_clean_file_is_stored_with_kg_from_a_factor_and_counts_without_one_stay_
     assert ConversionFactor.objects.filter(pk=cases["COL-1"].conversion_factor_id or 0).exists()
 
 
+FIFTY_ONE_COUNTRIES = [  # more than a stored list holds
+    "AFG", "ALB", "DZA", "AGO", "ARG", "ARM", "AUS", "AUT", "AZE", "BHS", "BHR", "BGD", "BLR", "BEL", "BLZ", "BEN", "BTN",
+    "BOL", "BIH", "BWA", "BRA", "BRN", "BGR", "BFA", "BDI", "KHM", "CMR", "CAN", "CPV", "CAF", "TCD", "CHL", "CHN", "COL",
+    "COM", "COG", "CRI", "CIV", "HRV", "CUB", "CYP", "CZE", "DNK", "DJI", "DMA", "DOM", "ECU", "EGY", "SLV", "GNQ", "ERI",
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("cells", "raw", "expected"),
     [
@@ -82,13 +89,14 @@ def test_clean_file_is_stored_with_kg_from_a_factor_and_counts_without_one_stay_
         ({"AMOUNT_OF_DRUG": "-5"}, None, [(3, "AMOUNT_OF_DRUG", "negative_quantity")]),
         ({"DRUG_UNIT": "bushels"}, None, [(3, "DRUG_UNIT", "unknown_unit")]),
         ({"SEIZURE_DATE": "2999-01-01"}, None, [(3, "SEIZURE_DATE", "future_date")]),
+        ({"TRANSIT_COUNTRIES": ";".join(FIFTY_ONE_COUNTRIES)}, None, [(3, "TRANSIT_COUNTRIES", "too_many_countries")]),
         (None, b"", [(1, None, "empty_file")]),
         (None, ("\n".join([HEADER, row(), row(CASE_REFERENCE="caf\xe9")]) + "\n").encode("latin-1"),
          [(3, None, "wrong_encoding")]),
         (None, ("\n".join([HEADER, row(), row(CASE_REFERENCE='"COL-2'), row()]) + "\n").encode(),
          [(3, None, "malformed_csv")]),
     ],
-    ids=["unknown-drug", "negative-quantity", "unknown-unit", "future-date", "0-byte", "latin-1", "bad-csv"],
+    ids=["unknown-drug", "negative-quantity", "unknown-unit", "future-date", "51-transits", "0-byte", "latin-1", "bad-csv"],
 )  # fmt: skip
 def test_bad_file_names_every_bad_row_and_writes_nothing(
     tmp_path: Path,

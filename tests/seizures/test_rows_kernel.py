@@ -125,6 +125,19 @@ def test_every_bad_row_is_reported_with_row_column_and_reason():
     assert messages[10] == "unknown country 'XXY': use ISO 3166-1 alpha-3"
 
 
+def test_a_country_list_longer_than_can_be_stored_is_a_row_error():
+    """Given transit and nationality lists of 50 countries (the most a stored list holds) and one of 51,
+    when parsed, then only the 51-country list is an error, named on its row and column."""
+    fifty, fifty_one = ";".join(["ECU", "PAN"] * 25), ";".join(["ECU", "PAN"] * 25 + ["COL"])
+    rows = [[*GOOD[:8], fifty, GOOD[9], fifty], [*GOOD[:8], GOOD[8], GOOD[9], fifty_one]]
+    result = parse(rows)
+    assert [(e.row, e.column, e.code, e.message) for e in result.errors] == [
+        (3, "Nationality", "too_many_countries", "more than 50 countries in one list")
+    ]
+    accepted = parse(rows[:1]).rows[0]
+    assert len(accepted.transit_countries) == len(accepted.offender_nationalities) == 50
+
+
 def test_errors_across_batches_keep_spreadsheet_row_numbers():
     rows = [GOOD] * 5 + [[*GOOD[:3], "unknown", *GOOD[4:]]] + [GOOD] * 3 + [[*GOOD[:4], "-1", *GOOD[5:]]]
     parser = SeizureRowParser(HEADER, MAPPING, LOOKUPS, batch_size=4)

@@ -58,6 +58,7 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
 FIELDS: tuple[str, ...] = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 MAX_TEXT_LENGTH = 200
+MAX_LIST_COUNTRIES = (MAX_TEXT_LENGTH + 1) // 4  # ISO3 codes joined by ';'
 # Tokens meaning "not known" in optional country cells (IDS releases write "Unknown").
 _UNKNOWN_TOKENS = frozenset({"", "UNKNOWN", "UNK", "N/A", "-", "NONE", "NULL"})
 _LIST_SEPARATORS = (",", "|")  # normalised to ";" before splitting
@@ -383,7 +384,10 @@ class SeizureRowParser:
                 return resolved
             if resolved is not None:
                 codes.append(resolved)
-        return tuple(codes), ";".join(codes)
+        joined = ";".join(codes)
+        if len(joined) > MAX_TEXT_LENGTH:  # stored joined, within the same limit as any text
+            return Invalid("too_many_countries", f"more than {MAX_LIST_COUNTRIES} countries in one list")
+        return tuple(codes), joined
 
     def _resolve_drug(self, raw: str) -> str | Invalid:
         key = normalise_alias(raw)
