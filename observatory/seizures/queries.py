@@ -211,6 +211,20 @@ def layouts_of(country: Country, user: Actor | None, *, system: bool = False) ->
     return layouts if system else layouts.filter(pk__in=column_mappings_for(user).values("pk"))
 
 
+def stored_fingerprints(
+    country_codes: Iterable[str], importer: Actor | None, *, system: bool = False
+) -> set[str]:
+    """Fingerprints of the cases already stored for these reporting countries, for an import's duplicate
+    check: of the countries where the importer may import (all of them for the system itself, importing
+    from the shell). Nothing else of a case is read."""
+    cases = SeizureCase.objects.filter(reporting_country__iso3__in=sorted(set(country_codes)))
+    if not system:
+        granted = policy.reach(importer, "seizures.import")
+        if not granted.everywhere:
+            cases = cases.filter(reporting_country_id__in=sorted(granted.country_ids))
+    return set(cases.values_list("fingerprint", flat=True))
+
+
 def batches_for(user: Actor | None) -> QuerySet[ImportBatch]:
     """Batches the user uploaded, or of countries where they may import or view cases."""
     if user is None or not user.is_authenticated:

@@ -674,6 +674,7 @@ def _kernel_writer(
                 for row in rows:
                     copy.write_row(row)
                 inserted += len(rows)
+                progress.advance(inserted)
         return inserted
 
     return write
@@ -688,10 +689,17 @@ def _bulk_writer(cases: bulk.BulkCases, batch: ImportBatch) -> CaseWriter:
         if connection.vendor != "postgresql":
             return _sqlite_insert(cursor, cases.row_batches(*values), progress)
         statement = f"COPY {_quoted_table()} ({', '.join(CASE_COLUMNS)}) FROM STDIN"
+        total = cases.count
+        step = max(total // 100, 1)  # progress by the hundredth: each report is a write of its own
+        sent = reported = 0
         with cursor.copy(statement) as copy:
             for chunk in cases.copy_chunks(*values):
                 copy.write(chunk)
-        return cases.count
+                sent += chunk.count(b"\n")  # one line a case: line feeds within texts are escaped
+                if sent - reported >= step:
+                    progress.advance(sent)
+                    reported = sent
+        return total
 
     return write
 
@@ -746,7 +754,6 @@ def _insert_cases(write: CaseWriter, total: int, progress: Progress) -> int:
         if connection.vendor == "postgresql" and rebuilt:
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         inserted = write(cursor, progress)
-        # No progress during a COPY: it writes through this connection, busy with the COPY.
         progress.advance(inserted, force=True)
         if rebuilt or constraints:
             progress.stage("building indexes")
@@ -916,11 +923,9 @@ def import_seizure_file(
         with _sqlite_bulk_session(), transaction.atomic():
             _lock_referenced_rows(batch)
             _check_references(valid.factor_ids, keys, batch)
-            country_ids = list(Country.objects.filter(iso3__in=valid.countries).values_list("pk", flat=True))
-            stored = SeizureCase.objects.filter(reporting_country_id__in=country_ids)
-            present: set[str] = set()
-            if stored.exists():
-                present = set(stored.values_list("fingerprint", flat=True)) & valid.fingerprints()
+            present = queries.stored_fingerprints(valid.countries, actor, system=system)
+            if present:
+                present &= valid.fingerprints()
             inserted = _insert_cases(valid.writer(present, batch), valid.rows - len(present), progress)
             batch.rows_imported = inserted
             batch.rows_already_present = valid.rows - inserted

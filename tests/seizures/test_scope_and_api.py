@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from observatory.jobs.models import Job
+from observatory.seizures import queries
 from observatory.seizures.kernels.generator import IDS_COLUMNS
 from observatory.seizures.models import ImportBatch, SeizureCase
 from observatory.seizures.services import import_seizure_file
@@ -178,6 +180,24 @@ def route_row(reference: str, year: int, route: tuple[str, str, str, str], seizi
         PRODUCING_COUNTRY=origin, DEPARTURE_COUNTRY=departure, TRANSIT_COUNTRIES=transit,
         DESTINATION_COUNTRY=destination,
     )  # fmt: skip
+
+
+def test_an_import_reads_stored_fingerprints_only_where_the_importer_may_import(
+    cases: dict[str, ImportBatch],
+) -> None:
+    """Given stored COL and ESP cases, when the duplicate check of an import reads what is already stored,
+    then a COL focal point reads COL's fingerprints only, the public none, and the shell all."""
+    stored = {
+        code: set(
+            SeizureCase.objects.filter(reporting_country__iso3=code).values_list("fingerprint", flat=True)
+        )
+        for code in ("COL", "ESP")
+    }
+    col = make_user("focal_point", country="COL")
+    assert queries.stored_fingerprints(["COL", "ESP"], col) == stored["COL"]
+    assert len(stored["COL"]) == 2
+    assert queries.stored_fingerprints(["COL", "ESP"], AnonymousUser()) == set()
+    assert queries.stored_fingerprints(["COL", "ESP"], None, system=True) == stored["COL"] | stored["ESP"]
 
 
 def test_route_api_on_a_small_known_dataset(tmp_path: Path) -> None:
