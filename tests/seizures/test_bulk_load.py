@@ -167,6 +167,34 @@ def test_a_large_load_rebuilds_the_indexes_and_stores_the_same_rows(
     assert (again.batch.rows_imported, again.batch.rows_already_present) == (1, 1_500)
 
 
+class RecordedProgress:
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, int]] = []
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self.reports.append((name, 0))
+
+    def advance(self, done: int, force: bool = False) -> None:
+        self.reports.append((self.reports[-1][0], done))
+
+
+def test_storing_a_large_file_reports_progress_as_it_goes(
+    tmp_path: Path, reference: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a 10,000-case CSV file, when imported, then the storing stage reports rising counts while it
+    stores (on PostgreSQL from inside the COPY), ending at every case."""
+    monkeypatch.setattr(services.bulk, "FETCH_ROWS", 2_000)  # SQLite stores it in batches of this size
+    path = tmp_path / "gen.csv"
+    write_seizure_cases_csv(path, 10_000, seed=5)
+    progress = RecordedProgress()
+    outcome = import_seizure_file(None, path, system=True, progress=progress)
+    assert outcome.batch.rows_imported == 10_000
+    storing = [done for stage, done in progress.reports if stage == "storing cases"]
+    assert storing[0] == 0 and storing[-1] == 10_000
+    during = sorted(set(storing[1:-1]) - {10_000})
+    assert len(during) >= 2 and during == storing[1 : 1 + len(during)]  # rising, before the end
+
+
 csv_cell = st.text(alphabet='ab ,"\r\n\\é', max_size=5)
 
 
