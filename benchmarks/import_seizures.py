@@ -8,6 +8,11 @@ import, as the import reports its stages to a progress reporter (the measured se
 On PostgreSQL a large import adds its foreign keys back NOT VALID, having checked every key itself; the
 worker validates them after the commit, which is timed and printed separately.
 
+Each run also measures the store floor (`store_floor`): the database itself storing the rows the import
+stored, already validated, into an unindexed copy of the case table, and building that table's indexes, in
+one transaction. No import can be faster; the ratio import / floor is what reading, validating and
+converting cost on top.
+
     .venv/bin/python benchmarks/import_seizures.py [--count 1000000] [--runs 3] [--database sqlite|postgresql]
 
 Without DATABASE_URL, `--database postgresql` starts a private PostgreSQL through scripts/services.sh
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -107,6 +113,65 @@ def copy_anchor(path: Path) -> float:
     return seconds
 
 
+def store_floor() -> float:
+    """The database's own storing of the rows the import just stored, with nothing to read, check or convert:
+    the validated cases (every column but the id, as the import writes them) go into an unindexed copy of
+    the case table, the case table's indexes are built on it, and it commits; then it is dropped. On
+    PostgreSQL the rows travel as COPY text, as the import sends them; on SQLite they are copied by SQLite
+    itself (INSERT ... SELECT), which no import from Python can outrun. Any import's time is at least this."""
+    from django.db import connection, transaction
+
+    from observatory.seizures.bulk import CASE_COLUMNS
+    from observatory.seizures.models import SeizureCase
+    from observatory.seizures.services import _sqlite_bulk_session  # the import's own session settings
+
+    table, floor = SeizureCase._meta.db_table, "bench_store_floor"
+    columns = ", ".join(CASE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {floor}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"CREATE TABLE {floor} (LIKE {table} INCLUDING DEFAULTS INCLUDING IDENTITY)")
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s",
+                [table],
+            )
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+            (create,) = cursor.fetchone()
+            cursor.execute(create.replace(f'"{table}"', floor, 1))
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                [table],
+            )
+        indexes = [  # the same index, named and placed on the floor table
+            re.sub(r'INDEX "?(\w+)"? ON \S+ ', rf"INDEX {floor}_\1 ON {floor} ", definition, count=1)
+            for (definition,) in cursor.fetchall()
+        ]
+    with tempfile.TemporaryFile() as text:
+        if connection.vendor == "postgresql":
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY (SELECT {columns} FROM {table}) TO STDOUT") as copy,
+            ):
+                for chunk in copy:
+                    text.write(chunk)
+            text.seek(0)
+        started = time.perf_counter()
+        with _sqlite_bulk_session(), transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.copy(f"COPY {floor} ({columns}) FROM STDIN") as copy:
+                    while chunk := text.read(1 << 20):
+                        copy.write(chunk)
+            else:
+                cursor.execute(f"INSERT INTO {floor} ({columns}) SELECT {columns} FROM {table} ORDER BY id")
+            for definition in indexes:
+                cursor.execute(definition)
+        seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {floor}")
+    return seconds
+
+
 class StageClock:
     """The import's progress reporter: notes when each stage starts (nothing else; no database write)."""
 
@@ -186,16 +251,19 @@ def main(argv: list[str] | None = None) -> None:
         import_times: list[float] = []
         cpu_times: list[float] = []
         anchor_times: list[float] = []
+        floor_times: list[float] = []
         for run in range(args.runs):
             if args.database == "postgresql":
                 anchor_times.append(copy_anchor(path))
             seconds, cpu, rows, stages = import_once(path)
             import_times.append(seconds)
             cpu_times.append(cpu)
+            floor_times.append(store_floor())
             anchor = f", COPY {anchor_times[-1]:.2f} s" if anchor_times else ""
             print(
                 f"run {run + 1}: import {seconds:.2f} s ({rows / seconds:,.0f} rows/s; "
-                f"Python process CPU {cpu:.2f} s){anchor}; {load_average()}\n  stages: {stages}"
+                f"Python process CPU {cpu:.2f} s){anchor}, store floor {floor_times[-1]:.2f} s; "
+                f"{load_average()}\n  stages: {stages}"
             )
         median_import = statistics.median(import_times)
         median_cpu = statistics.median(cpu_times)
@@ -204,10 +272,17 @@ def main(argv: list[str] | None = None) -> None:
             f"median CPU time of the importing process: {median_cpu:.2f} s = {args.count / median_cpu:,.0f} "
             "rows per CPU second (the database server's CPU not included on PostgreSQL)"
         )
+        median_floor = statistics.median(floor_times)
+        print(
+            f"median store floor (the database alone storing the validated rows and building the case "
+            f"table's indexes, in one transaction): {median_floor:.2f} s = {args.count / median_floor:,.0f} "
+            f"rows/s; ratio import / store floor: {median_import / median_floor:.2f}x"
+        )
         if anchor_times:
             median_copy = statistics.median(anchor_times)
             print(f"median PostgreSQL COPY of the same file into a bare table: {median_copy:.2f} s")
             print(f"ratio import / COPY: {median_import / median_copy:.2f}x (target <= 3x)")
+            print(f"ratio store floor / COPY: {median_floor / median_copy:.2f}x")
         else:
             print(
                 f"target >= 100,000 rows/s: {'met' if args.count / median_import >= 100_000 else 'NOT met'}"
