@@ -58,7 +58,8 @@ def start_job(
 
 
 class ProgressReporter:
-    """Handed to the work function; writes progress at most every ``every`` items.
+    """Handed to the work function; writes progress at most every ``every`` items, and at most a hundred
+    times in a stage whose total is known.
 
     Work that runs inside a transaction (an import storing everything or nothing) would hide its own
     progress until it commits. On PostgreSQL such writes go through a second connection of their own, in
@@ -68,15 +69,17 @@ class ProgressReporter:
     def __init__(self, job_id: str, every: int = 1000) -> None:
         self.job_id = job_id
         self.every = every
+        self._step = every
         self._last_written = -every
         self._side: BaseDatabaseWrapper | None = None
 
     def stage(self, name: str, total: int | None = None) -> None:
         self._write(stage=name, total=total, done=0)
-        self._last_written = -self.every
+        self._step = max(self.every, (total or 0) // 100)
+        self._last_written = -self._step
 
     def advance(self, done: int, force: bool = False) -> None:
-        if force or done - self._last_written >= self.every:
+        if force or done - self._last_written >= self._step:
             self._write(done=done)
             self._last_written = done
 

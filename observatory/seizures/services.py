@@ -669,7 +669,7 @@ def _kernel_writer(
         if connection.vendor != "postgresql":
             return _sqlite_insert(cursor, rows_of_blocks(), progress)
         inserted = 0
-        with cursor.copy(f"COPY {_quoted_table()} ({', '.join(CASE_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(_copy_statement()) as copy:
             for rows in rows_of_blocks():
                 for row in rows:
                     copy.write_row(row)
@@ -688,24 +688,23 @@ def _bulk_writer(cases: bulk.BulkCases, batch: ImportBatch) -> CaseWriter:
     def write(cursor: Any, progress: Progress) -> int:
         if connection.vendor != "postgresql":
             return _sqlite_insert(cursor, cases.row_batches(*values), progress)
-        statement = f"COPY {_quoted_table()} ({', '.join(CASE_COLUMNS)}) FROM STDIN"
-        total = cases.count
-        step = max(total // 100, 1)  # progress by the hundredth: each report is a write of its own
-        sent = reported = 0
-        with cursor.copy(statement) as copy:
+        sent = 0
+        with cursor.copy(_copy_statement()) as copy:
             for chunk in cases.copy_chunks(*values):
                 copy.write(chunk)
                 sent += chunk.count(b"\n")  # one line a case: line feeds within texts are escaped
-                if sent - reported >= step:
-                    progress.advance(sent)
-                    reported = sent
-        return total
+                progress.advance(sent)
+        return cases.count
 
     return write
 
 
 def _quoted_table() -> str:
     return connection.ops.quote_name(SeizureCase._meta.db_table)
+
+
+def _copy_statement() -> str:
+    return f"COPY {_quoted_table()} ({', '.join(CASE_COLUMNS)}) FROM STDIN"
 
 
 def _sqlite_insert(cursor: Any, batches: Iterable[list[tuple[Any, ...]]], progress: Progress) -> int:

@@ -134,3 +134,25 @@ def test_progress_inside_the_works_transaction_is_seen_before_it_commits() -> No
         progress.close()
     job.refresh_from_db()
     assert (job.stage, job.total, job.done) == ("storing cases", 10, 7)
+
+
+@pytest.mark.django_db
+def test_progress_of_a_stage_with_a_known_total_is_written_at_most_a_hundred_times() -> None:
+    """Given a stage of 1,000,000 items reported item by item 1,000 at a time, when it runs, then the job
+    row is written once per hundredth (10,000 items) and on the forced last report, and shows the end."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from observatory.jobs.services import ProgressReporter
+
+    job = Job.objects.create(kind="test.progress", title="Progress by the hundredth", parameters={})
+    progress = ProgressReporter(str(job.pk))
+    progress.stage("storing cases", total=1_000_000)
+    with CaptureQueriesContext(connection) as writes:
+        for done in range(1_000, 1_000_001, 1_000):
+            progress.advance(done)
+        progress.advance(1_000_000, force=True)
+    progress.close()
+    assert len(writes) == 101
+    job.refresh_from_db()
+    assert (job.stage, job.total, job.done) == ("storing cases", 1_000_000, 1_000_000)
